@@ -1,0 +1,446 @@
+"""The course's datasets: where they live, and how to get them, online or not.
+
+:data:`REGISTRY` names every public dataset the lessons use. :func:`fetch`
+downloads a file dataset once with `pooch <https://www.fatiando.org/pooch>`_,
+checks its SHA256 and caches it; offline (``COURSE_OFFLINE=1``, or the host
+cannot be reached) it returns a synthetic stand-in of the same shape and
+dtype instead, and says so in one line. The OME-Zarr entries are read in
+place from their URLs by the lessons; they are never downloaded whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+import pooch
+import requests
+import tifffile
+
+from course_utils import mode
+
+CACHE_VARIABLE = "COURSE_DATA_DIR"
+"""Environment variable that moves the download cache."""
+
+DOWNLOAD_TIMEOUT_SECONDS: tuple[float, float] = (10.0, 30.0)
+"""(connect, read) timeouts of every download, so a dead host never hangs."""
+
+SYNTHETIC_PREFIX = "synthetic-"
+"""File-name prefix of the synthetic stand-ins in the cache."""
+
+
+class DataError(RuntimeError):
+    """A dataset could not be used as downloaded (wrong checksum, HTTP error)."""
+
+
+class UnknownDatasetError(KeyError):
+    """A dataset name that is not in :data:`REGISTRY`."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One public dataset of the course.
+
+    ``url`` is the HTTPS address (a file for ``kind="tiff"``, the root of the
+    store for ``kind="ome-zarr"``). ``shape`` and ``dtype`` describe the
+    image (scale 0 for OME-Zarr; ``None`` when not pinned). ``sha256`` and
+    ``fname`` are for file datasets. ``s3_url`` and ``s3_region`` give the
+    same OME-Zarr through S3, read anonymously.
+    """
+
+    name: str
+    url: str
+    kind: Literal["tiff", "ome-zarr"]
+    description: str
+    shape: tuple[int, ...] | None = None
+    dtype: str | None = None
+    sha256: str | None = None
+    fname: str | None = None
+    axes: str | None = None
+    n_scales: int | None = None
+    s3_url: str | None = None
+    s3_region: str | None = None
+
+    @property
+    def storage_options(self) -> dict:
+        """fsspec/s3fs options to read ``s3_url`` anonymously (empty if none)."""
+        if self.s3_url is None:
+            return {}
+        options: dict = {"anon": True}
+        if self.s3_region:
+            options["client_kwargs"] = {"region_name": self.s3_region}
+        return options
+
+
+class _Registry(dict):
+    """A dict whose unknown keys raise a KeyError listing the known names."""
+
+    def __missing__(self, name):
+        known = ", ".join(sorted(self))
+        raise UnknownDatasetError(f"unknown dataset {name!r}; known datasets: {known}")
+
+
+_AIND_KEY = (
+    "SmartSPIM_631680_2022-09-09_13-52-33_stitched_2022-11-10_17-18-18"
+    "/processed/OMEZarr/Ex_647_Em_690.zarr"
+)
+
+REGISTRY: dict[str, Dataset] = _Registry(
+    {
+        dataset.name: dataset
+        for dataset in (
+            Dataset(
+                name="smartspim-mip",
+                url=(
+                    "https://s3.us-west-2.amazonaws.com/aind-open-data/"
+                    "SmartSPIM_614952_2023-03-07_15-39-19/derivatives/"
+                    "Ex_445_Em_469_MIP/442060/442060_177040/040000.tiff"
+                ),
+                kind="tiff",
+                description=(
+                    "SmartSPIM light-sheet maximum-intensity projection, one "
+                    "2-D uint16 TIFF tile (AIND open data)."
+                ),
+                shape=(1600, 2000),
+                dtype="uint16",
+                sha256="529bc0c4e5de8fe3386f0be0a7f88c3a59ee10dff8ea7605b0f7ccd0780ea78e",
+                fname="040000.tiff",
+                axes="yx",
+            ),
+            Dataset(
+                name="aind-smartspim-ome-zarr",
+                url=f"https://s3.us-west-2.amazonaws.com/aind-open-data/{_AIND_KEY}",
+                kind="ome-zarr",
+                description=(
+                    "AIND stitched SmartSPIM whole-brain OME-Zarr (Ex 647 / Em 690), "
+                    "5 scales of (t, c, z, y, x), public S3 bucket aind-open-data."
+                ),
+                axes="tczyx",
+                n_scales=5,
+                s3_url=f"s3://aind-open-data/{_AIND_KEY}",
+                s3_region="us-west-2",
+            ),
+            Dataset(
+                name="idr-6001240",
+                url="https://uk1s3.embassy.ebi.ac.uk/idr/zarr/v0.4/idr0062A/6001240.zarr",
+                kind="ome-zarr",
+                description=(
+                    "IDR image 6001240 (idr0062A) as OME-Zarr 0.4 over HTTPS; "
+                    "scale 0 is (c, z, y, x) = (2, 236, 275, 271)."
+                ),
+                shape=(2, 236, 275, 271),
+                dtype="uint16",
+                axes="czyx",
+            ),
+            Dataset(
+                name="idr-6001240-sharded",
+                url=(
+                    "https://uk1s3.embassy.ebi.ac.uk/idr/share/"
+                    "ome2024-ngff-challenge/0.0.5/6001240.zarr"
+                ),
+                kind="ome-zarr",
+                description=(
+                    "The same IDR image 6001240 as sharded OME-Zarr 0.5 (Zarr v3), "
+                    "from the 2024 OME-NGFF challenge."
+                ),
+                shape=(2, 236, 275, 271),
+                dtype="uint16",
+                axes="czyx",
+            ),
+        )
+    }
+)
+"""Every dataset of the course by name; an unknown name raises a KeyError."""
+
+
+def get_dataset(name_or_dataset: str | Dataset) -> Dataset:
+    """The :class:`Dataset` called ``name_or_dataset`` (a Dataset is returned as is)."""
+    if isinstance(name_or_dataset, Dataset):
+        return name_or_dataset
+    return REGISTRY[name_or_dataset]
+
+
+def cache_dir() -> Path:
+    """Where downloads and stand-ins are cached: ``$COURSE_DATA_DIR`` or the OS cache."""
+    override = os.environ.get(CACHE_VARIABLE, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(pooch.os_cache("ome-zarr-course"))
+
+
+# -- synthetic data ----------------------------------------------------------
+
+
+def _smooth_noise(shape: tuple[int, ...], cell: int, rng: np.random.Generator) -> np.ndarray:
+    """Random values on a grid of spacing ``cell``, cubic B-spline smoothed, in [0, 1]."""
+    field = rng.random(tuple(n // cell + 4 for n in shape), dtype=np.float32)
+    for axis, n in enumerate(shape):
+        position = np.arange(n, dtype=np.float32) / cell
+        index = position.astype(np.intp)
+        t = (position - index).reshape((n,) + (1,) * (len(shape) - axis - 1))
+        weights = (
+            (1 - t) ** 3 / 6,
+            (3 * t**3 - 6 * t**2 + 4) / 6,
+            (-3 * t**3 + 3 * t**2 + 3 * t + 1) / 6,
+            t**3 / 6,
+        )
+        field = sum(np.take(field, index + k, axis=axis) * w for k, w in enumerate(weights))
+    return field
+
+
+def synthetic_image(
+    shape: tuple[int, ...], dtype: str | np.dtype = "uint16", seed: int = 0
+) -> np.ndarray:
+    """A deterministic, image-like stand-in array of ``shape`` and ``dtype``.
+
+    Smooth bright structures on a dim background, plus noise. Every value is
+    at least 2 % of the dtype's maximum (and at least 1) and at most 60 % of
+    it, so no chunk is ever all zeros: Zarr would skip writing such a chunk,
+    and the course counts chunk keys. The same arguments give the same array.
+    """
+    shape = tuple(int(n) for n in shape)
+    if not shape or min(shape) < 1:
+        raise ValueError(f"shape must have at least one axis, all >= 1, got {shape}")
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "uif":
+        raise TypeError(f"synthetic_image supports integer and float dtypes, not {dtype}")
+
+    rng = np.random.default_rng(seed)
+    tissue = 0.6 * _smooth_noise(shape, 256, rng) + 0.4 * _smooth_noise(shape, 48, rng)
+    cells = _smooth_noise(shape, 8, rng) ** 6  # sparse small bright spots
+    image = 0.05 + 0.9 * tissue**2 * (0.4 + 0.6 * tissue) + 0.5 * cells * tissue
+    image += 0.02 * rng.standard_normal(shape, dtype=np.float32)
+    np.clip(image, 0.0, 1.0, out=image)
+
+    if dtype.kind == "f":
+        low, high = 0.02, 0.6
+    else:
+        top = float(np.iinfo(dtype).max)
+        low, high = max(1.0, 0.02 * top), 0.6 * top
+    image = low + (high - low) * image
+    if dtype.kind != "f":
+        np.rint(image, out=image)
+    return image.astype(dtype)
+
+
+def _synthetic_path(dataset: Dataset) -> Path:
+    """Where the stand-in for ``dataset`` is cached (never the real file's name)."""
+    fname = dataset.fname or f"{dataset.name}.tiff"
+    return cache_dir() / f"{SYNTHETIC_PREFIX}{fname}"
+
+
+def _synthetic_file(dataset: Dataset) -> Path:
+    """The stand-in TIFF for ``dataset``, written once (again if missing or unreadable)."""
+    if dataset.shape is None or dataset.dtype is None:
+        raise ValueError(f"dataset {dataset.name!r} has no shape/dtype for a stand-in")
+    path = _synthetic_path(dataset)
+    try:
+        existing = tifffile.imread(path)
+        if existing.shape == tuple(dataset.shape) and existing.dtype == np.dtype(dataset.dtype):
+            return path
+    except Exception:  # missing, truncated or not a TIFF: write it again
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        tifffile.imwrite(
+            tmp,
+            synthetic_image(dataset.shape, dataset.dtype),
+            metadata={"synthetic": True, "stand_in_for": dataset.url},
+        )
+        os.replace(tmp, path)  # atomic: readers never see a half-written file
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _use_synthetic(dataset: Dataset, reason: str) -> Path:
+    """Return the stand-in for ``dataset`` and say so in exactly one stdout line."""
+    path = _synthetic_file(dataset)
+    print(f"Using SYNTHETIC stand-in data for {dataset.name!r} ({reason}): {path}")
+    return path
+
+
+# -- downloading -------------------------------------------------------------
+
+
+class _RichProgressBar:
+    """A rich progress bar with the interface pooch expects (total/update/reset/close).
+
+    It draws nothing until the first update, so a cache hit (or a failed
+    connection) prints nothing. It writes to stdout, never stderr.
+    """
+
+    def __init__(self, description: str):
+        self._description = description
+        self._total: int | None = None
+        self._progress = None
+        self._task = None
+
+    @property
+    def total(self) -> int | None:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self._total = int(value) or None  # pooch sets 0 when the size is unknown
+        if self._progress is not None:
+            self._progress.update(self._task, total=self._total)
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        console = Console(file=sys.stdout)
+        if console.is_jupyter:
+            try:
+                import ipywidgets  # noqa: F401  (rich's live display in Jupyter needs it)
+            except ImportError:  # rich would warn on stderr; draw plain text instead
+                console = Console(file=sys.stdout, force_jupyter=False)
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self._description, total=self._total)
+
+    def update(self, n: int) -> None:
+        if self._progress is None:
+            self._start()
+        completed = self._progress.tasks[0].completed + n
+        if self._total is not None:  # pooch counts whole chunks: it overshoots
+            completed = min(completed, self._total)
+        self._progress.update(self._task, completed=completed)
+
+    def reset(self) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=0)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+@contextlib.contextmanager
+def _quiet_pooch() -> Iterator[None]:
+    """Silence pooch's logger, which writes every message to stderr."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+_NETWORK_ERRORS = (
+    requests.exceptions.ConnectionError,  # refused, DNS failure, SSL, connect timeout
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # connection lost mid-download
+)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def fetch(name_or_dataset: str | Dataset, *, offline: bool | None = None) -> Path:
+    """Local path of a file dataset: downloaded once and checked, or a stand-in.
+
+    Offline (``offline=True``, or ``offline=None`` and ``COURSE_OFFLINE`` set)
+    it returns a synthetic TIFF of the same shape and dtype. Online it
+    downloads into :func:`cache_dir` and checks the SHA256; a cached copy that
+    no longer matches is downloaded again. If the host cannot be reached it
+    falls back to the stand-in. Both fallbacks print one line to stdout.
+
+    Raises :class:`DataError` if the download's checksum is wrong or the
+    server answers with an error; nothing is left in the cache then.
+    """
+    dataset = get_dataset(name_or_dataset)
+    if dataset.kind != "tiff" or not dataset.fname:
+        raise ValueError(
+            f"{dataset.name!r} is an {dataset.kind} store, not a file: "
+            f"read it in place from its URL ({dataset.url})"
+        )
+    if offline is True:
+        return _use_synthetic(dataset, "offline=True was passed")
+    if offline is None and mode.offline_requested():
+        return _use_synthetic(dataset, f"{mode.OFFLINE_VARIABLE} is set")
+
+    directory = cache_dir()
+    target = directory / dataset.fname
+    progress = _RichProgressBar(f"Downloading {dataset.fname}")
+    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=DOWNLOAD_TIMEOUT_SECONDS)
+    known_hash = f"sha256:{dataset.sha256}" if dataset.sha256 else None
+    retry = f"Run the cell again to retry, or set {mode.OFFLINE_VARIABLE}=1 to use synthetic data."
+    try:
+        try:
+            with _quiet_pooch():
+                path = pooch.retrieve(
+                    dataset.url,
+                    known_hash=known_hash,
+                    fname=dataset.fname,
+                    path=directory,
+                    downloader=downloader,
+                )
+        finally:
+            progress.close()  # before any message, so the bar never swallows it
+    except _NETWORK_ERRORS as error:
+        return _use_synthetic(
+            dataset, f"download from {_host(dataset.url)} failed: {type(error).__name__}"
+        )
+    except requests.exceptions.HTTPError as error:
+        status = error.response.status_code if error.response is not None else "?"
+        target.unlink(missing_ok=True)  # a cached copy pooch was replacing is stale
+        raise DataError(
+            f"Downloading {dataset.name!r} failed: {_host(dataset.url)} answered HTTP "
+            f"{status}. {retry}"
+        ) from None
+    except requests.exceptions.RequestException as error:
+        target.unlink(missing_ok=True)
+        raise DataError(
+            f"Downloading {dataset.name!r} failed ({type(error).__name__}). {retry}"
+        ) from None
+    except ValueError:  # pooch: the downloaded file's hash does not match
+        # pooch deletes the download, but keeps an older cached copy it was
+        # replacing, which did not match either: remove it too.
+        target.unlink(missing_ok=True)
+        raise DataError(
+            f"The download of {dataset.name!r} is corrupted (its SHA256 checksum does "
+            f"not match the course's) and was deleted. {retry}"
+        ) from None
+    return Path(path)
+
+
+def load_image(
+    name: str | Dataset = "smartspim-mip", *, offline: bool | None = None
+) -> np.ndarray:
+    """The image of a file dataset as a numpy array (see :func:`fetch`)."""
+    return tifffile.imread(fetch(name, offline=offline))

@@ -1,0 +1,99 @@
+"""Friendly feedback for the exercises' visible tests.
+
+A visible test calls a check from :mod:`course_utils.checks`; the check uses
+these helpers to say, in one or two lines, what was expected and how to get
+there. A wrong answer raises :class:`AnswerError`, which Jupyter shows as that
+message instead of a traceback; a right answer prints a tick to stdout
+(never stderr: nbgrader gives zero points to a test cell that writes to it).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+MISSING_HINT = "write your answer in the cell above, run it, then run this cell again"
+
+
+class AnswerError(AssertionError):
+    """A wrong or missing answer, with a hint on how to fix it.
+
+    It is an ``AssertionError`` so graders count it as a failed test, and it
+    renders in IPython as its message alone, without a traceback.
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}\nHint: {hint}")
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback."""
+        lines = [f"\x1b[1;31m✗ {self.message}\x1b[0m"]
+        if self.hint:
+            lines.append(f"\x1b[33mHint:\x1b[0m {self.hint}")
+        return lines
+
+
+def answer(namespace: Mapping[str, Any], name: str) -> Any:
+    """The student's answer ``name`` from ``namespace`` (pass ``globals()``).
+
+    Raises :class:`AnswerError` when it is not defined yet, or still holds
+    ``...`` (the placeholder some cells start with).
+    """
+    if name not in namespace:
+        raise AnswerError(f"`{name}` is not defined yet.", MISSING_HINT)
+    value = namespace[name]
+    if value is Ellipsis:
+        raise AnswerError(f"`{name}` still holds the placeholder `...`.", MISSING_HINT)
+    return value
+
+
+def lesson_value(namespace: Mapping[str, Any], name: str) -> Any:
+    """A variable the lesson's own cells define, which a check needs.
+
+    Raises :class:`AnswerError` saying which cells to run when it is missing.
+    """
+    if name not in namespace:
+        raise AnswerError(
+            f"The lesson variable `{name}` is missing.",
+            "run the notebook's cells from the top (Run > Run All Above) first",
+        )
+    return namespace[name]
+
+
+def expect(condition: bool, message: str, hint: str | None = None) -> None:
+    """Raise :class:`AnswerError` with ``message`` and ``hint`` unless ``condition``."""
+    if not condition:
+        raise AnswerError(message, hint)
+
+
+def whole_number(value: Any, name: str, example: str) -> int:
+    """Answer ``name`` as an ``int`` (numpy integers too); ``example`` shows a valid one."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise AnswerError(
+            f"`{name}` should be a whole number, not {type(value).__name__} {value!r}.",
+            f"for example: {example}",
+        )
+    return int(value)
+
+
+def expect_type(value: Any, kind: type | tuple[type, ...], name: str, example: str) -> None:
+    """Check that answer ``name`` is of ``kind``; ``example`` shows a valid answer."""
+    if not isinstance(value, kind):
+        raise AnswerError(
+            f"`{name}` should be a {_kind_name(kind)}, not a {type(value).__name__}.",
+            f"for example: {example}",
+        )
+
+
+def passed(message: str) -> None:
+    """Tell the student a check passed (on stdout)."""
+    print(f"✓ {message}")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "whole number", str: "string", dict: "dict", float: "number", list: "list"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)

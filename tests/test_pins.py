@@ -1,0 +1,262 @@
+"""The pins in pyproject.toml, the files generated from them, and the environment.
+
+``pyproject.toml`` is the one place the course pins its dependencies; these
+tests fail when a derived file (environment.yml, binder/) was not regenerated
+after a pin changed, when a pin is not exact, when the running environment is
+not the pinned one, and (``-m slow``) when a runtime pin has no wheel for a
+supported CPython on x86-64 Linux.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import time
+import tomllib
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.tags import compatible_tags, cpython_tags
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from course_utils import pins
+
+RUNTIME = pins.runtime_requirements()
+COURSE = pins.course_requirements()
+
+
+def _pinned_version(requirement: str) -> str:
+    """The version of an exact ``name==version`` pin (fails on anything else)."""
+    specifiers = list(Requirement(requirement).specifier)
+    assert len(specifiers) == 1, f"{requirement!r} is not one exact pin"
+    (specifier,) = specifiers
+    assert specifier.operator == "==", f"{requirement!r} is not pinned with =="
+    assert "*" not in specifier.version, f"{requirement!r} pins a wildcard"
+    return specifier.version
+
+
+def _name(requirement: str) -> str:
+    """The canonical distribution name, extras (``dask[distributed]``) stripped."""
+    return canonicalize_name(Requirement(requirement).name)
+
+
+# --- derived files ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [pins.ENVIRONMENT_FILE, pins.BINDER_ENVIRONMENT_FILE, pins.BINDER_POSTBUILD_FILE],
+)
+def test_derived_file_is_up_to_date(relative):
+    path = pins.repo_root() / relative
+    expected = pins.derived_files()[path]
+    assert path.is_file(), f"{relative} is missing: run `course-utils pins --write`"
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"{relative} does not match the pins in pyproject.toml: "
+        "run `course-utils pins --write`"
+    )
+
+
+def test_no_derived_file_is_stale():
+    assert pins.stale_derived_files() == []
+
+
+def test_environment_yml_is_rendered_from_pyproject():
+    path = pins.repo_root() / pins.ENVIRONMENT_FILE
+    text = path.read_text(encoding="utf-8")
+    assert text == pins.render_environment_yml(for_binder=False)
+    assert "course-utils pins --write" in text.splitlines()[0]
+
+
+def test_binder_environment_yml_is_rendered_from_pyproject():
+    path = pins.repo_root() / pins.BINDER_ENVIRONMENT_FILE
+    assert path.read_text(encoding="utf-8") == pins.render_environment_yml(for_binder=True)
+
+
+def _pip_list(environment: dict) -> list[str]:
+    pip_sections = [
+        item for item in environment["dependencies"] if isinstance(item, dict)
+    ]
+    assert len(pip_sections) == 1 and set(pip_sections[0]) == {"pip"}
+    return pip_sections[0]["pip"]
+
+
+@pytest.mark.parametrize(
+    ("relative", "installs_course_package"),
+    [(pins.ENVIRONMENT_FILE, True), (pins.BINDER_ENVIRONMENT_FILE, False)],
+)
+def test_environment_yml_pins_exactly_runtime_and_course(relative, installs_course_package):
+    environment = yaml.safe_load((pins.repo_root() / relative).read_text(encoding="utf-8"))
+    assert environment["name"] == "ome-zarr-course"
+    assert environment["channels"] == ["conda-forge"]
+    conda_specs = [item for item in environment["dependencies"] if isinstance(item, str)]
+    assert conda_specs == ["python=3.12", "pip"]
+
+    pip_items = _pip_list(environment)
+    assert all(isinstance(item, str) for item in pip_items)
+    assert ("-e ." in pip_items) is installs_course_package
+    requirements = [item for item in pip_items if item != "-e ."]
+    assert len(requirements) == len(set(requirements)), "a pin is listed twice"
+    assert set(requirements) == set(RUNTIME) | set(COURSE)
+    for requirement in requirements:
+        _pinned_version(requirement)
+
+
+def test_binder_postbuild_installs_the_course_package_only():
+    path = pins.repo_root() / pins.BINDER_POSTBUILD_FILE
+    text = path.read_text(encoding="utf-8")
+    assert path.stat().st_mode & stat.S_IXUSR, "binder/postBuild must be executable"
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in text
+    commands = [
+        line for line in text.splitlines()[1:] if line.strip() and not line.startswith("#")
+    ]
+    assert commands == [
+        "set -euo pipefail",
+        'cd "$(dirname "${BASH_SOURCE[0]}")/.."',
+        "python -m pip install --no-deps .",
+    ]
+    if shutil.which("bash"):
+        subprocess.run(["bash", "-n", str(path)], check=True)
+
+
+def test_editing_a_pin_makes_the_derived_files_stale(tmp_path):
+    pyproject = (pins.repo_root() / "pyproject.toml").read_text(encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    assert len(pins.stale_derived_files(tmp_path)) == 3  # none written yet
+
+    written = pins.write_derived_files(tmp_path)
+    assert sorted(written) == sorted(pins.derived_files(tmp_path))
+    assert pins.stale_derived_files(tmp_path) == []
+    assert (tmp_path / pins.BINDER_POSTBUILD_FILE).stat().st_mode & stat.S_IXUSR
+
+    pin = RUNTIME[0]
+    assert f'"{pin}"' in pyproject  # the pin this test edits
+    edited_pin = f"{Requirement(pin).name}==0.0.1"
+    edited = pyproject.replace(f'"{pin}"', f'"{edited_pin}"', 1)
+    (tmp_path / "pyproject.toml").write_text(edited, encoding="utf-8")
+    assert pins.stale_derived_files(tmp_path) == [
+        tmp_path / pins.ENVIRONMENT_FILE,
+        tmp_path / pins.BINDER_ENVIRONMENT_FILE,
+    ]
+    assert edited_pin in pins.render_environment_yml(for_binder=True, root=tmp_path)
+
+    pins.write_derived_files(tmp_path)
+    (tmp_path / pins.BINDER_POSTBUILD_FILE).chmod(0o644)
+    assert pins.stale_derived_files(tmp_path) == [tmp_path / pins.BINDER_POSTBUILD_FILE]
+
+
+# --- the pins themselves --------------------------------------------------------
+
+
+@pytest.mark.parametrize("requirement", RUNTIME, ids=_name)
+def test_runtime_requirement_is_pinned_exactly(requirement):
+    assert Requirement(requirement).marker is None, f"{requirement!r} has a marker"
+    Version(_pinned_version(requirement))
+
+
+def test_requirement_groups_are_not_empty_and_not_duplicated():
+    assert RUNTIME and COURSE and pins.test_requirements()
+    names = [_name(r) for r in RUNTIME + COURSE + pins.test_requirements()]
+    assert len(names) == len(set(names)), "a package is pinned twice"
+
+
+@pytest.mark.parametrize("requirement", RUNTIME + COURSE, ids=_name)
+def test_installed_version_matches_pin(requirement):
+    name = _name(requirement)
+    try:
+        installed = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail(f"{name} is pinned ({requirement}) but not installed")
+    assert Version(installed) == Version(_pinned_version(requirement)), (
+        f"{name} {installed} is installed but pyproject.toml pins {requirement}"
+    )
+
+
+# --- Colab ----------------------------------------------------------------------
+
+
+def test_colab_install_command_installs_runtime_pins_and_course_package():
+    command = pins.colab_install_command()
+    assert "\n" not in command
+    words = shlex.split(command)
+    assert words[:2] == ["pip", "install"]
+    assert words[2:-1] == RUNTIME
+    assert words[-1] == f"course-utils @ git+{pins.COURSE_REPOSITORY}"
+    Requirement(words[-1])  # a valid direct reference
+
+    other = pins.colab_install_command("https://example.org/fork.git", ref="v1")
+    assert shlex.split(other)[-1] == "course-utils @ git+https://example.org/fork.git@v1"
+
+
+# --- binary distributions for every supported Python (slow) ---------------------
+
+# pip, configured on some machines with local find-links / extra indexes that do
+# not exist, repeats this harmless warning for every package it looks up.
+_IGNORED_LOCATION = re.compile(r"^WARNING: Location '.*' is ignored")
+
+# The lowest release of each supported minor version that pyproject.toml's
+# requires-python admits ("3.12" to pip means 3.12.0). 3.11 starts at 3.11.1:
+# ome-zarr 0.17 and later declare Requires-Python ">3.11".
+SLOW_PYTHONS = ["3.11.1", "3.12.0", "3.13.0"]
+assert {v.rsplit(".", 1)[0] for v in SLOW_PYTHONS} == set(pins.SUPPORTED_PYTHONS)
+
+
+def test_requires_python_admits_exactly_the_tested_releases():
+    spec = SpecifierSet(tomllib.loads((pins.repo_root() / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert all(Version(v) in spec for v in SLOW_PYTHONS)
+    assert Version("3.11.0") not in spec, "ome-zarr==0.18.0 cannot be installed on 3.11.0"
+
+
+def _meaningful(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if not _IGNORED_LOCATION.match(line)]
+
+
+def _accepted_tags(python_version: str) -> set:
+    version = tuple(int(part) for part in python_version.split(".")[:2])
+    platforms = pins.linux_x86_64_platform_tags()
+    interpreter = f"cp{version[0]}{version[1]}"
+    return set(cpython_tags(version, platforms=platforms)) | set(
+        compatible_tags(version, interpreter=interpreter, platforms=platforms)
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python_version", SLOW_PYTHONS)
+def test_runtime_pins_have_linux_wheels(python_version, tmp_path, record_property):
+    dest = tmp_path / "wheels"
+    command = pins.pip_download_command(python_version, dest)
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=840)
+    seconds = time.perf_counter() - started
+    record_property("pip_download_seconds", round(seconds, 1))
+    print(f"pip download for CPython {python_version}: {seconds:.1f} s")
+    tail = "\n".join(_meaningful(result.stderr)[-25:])
+
+    try:
+        assert result.returncode == 0, (
+            f"the runtime pins have no complete set of wheels for CPython "
+            f"{python_version} on x86-64 Linux; pip's stderr ends:\n{tail}"
+        )
+        files = sorted(dest.iterdir())
+        assert files and all(f.suffix == ".whl" for f in files), [f.name for f in files]
+        accepted = _accepted_tags(python_version)
+        downloaded = {}
+        for wheel in files:
+            name, version, _build, tags = parse_wheel_filename(wheel.name)
+            assert tags & accepted, f"{wheel.name} does not fit CPython {python_version}"
+            downloaded[name] = version
+        for requirement in RUNTIME:
+            name = _name(requirement)
+            assert downloaded.get(name) == Version(_pinned_version(requirement)), (
+                f"{requirement}: pip downloaded {downloaded.get(name)}"
+            )
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)  # a few hundred MB per version

@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 import course_utils.inspect as ci
+from course_utils.inspect import local as inspect_local
 
 CHUNK = 64
 N_SCALES = 4
@@ -121,12 +122,12 @@ def time_inspect(store: Path) -> tuple[float, ci.StoreSummary]:
 
 
 def time_inspect_serial(store: Path) -> tuple[float, ci.StoreSummary]:
-    saved = ci.PARALLEL_STAT_MIN_FILES
-    ci.PARALLEL_STAT_MIN_FILES = sys.maxsize
+    saved = inspect_local.PARALLEL_STAT_MIN_FILES
+    inspect_local.PARALLEL_STAT_MIN_FILES = sys.maxsize
     try:
         return time_inspect(store)
     finally:
-        ci.PARALLEL_STAT_MIN_FILES = saved
+        inspect_local.PARALLEL_STAT_MIN_FILES = saved
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,13 +26,36 @@ def _pins(args: argparse.Namespace) -> int:
     from course_utils import pins
 
     if args.write:
-        for path in pins.write_derived_files():
+        for path in pins.write_generated_files():
             print(f"wrote {path}")
         return 0
-    stale = pins.stale_derived_files()
+    stale = pins.stale_generated_files()
     for path in stale:
         print(f"out of date: {path} (run: course-utils pins --write)")
     return 1 if stale else 0
+
+
+def _sync_notebooks(args: argparse.Namespace) -> int:
+    from course_utils import delivery
+
+    changed = delivery.sync(args.notebooks or None, readme=not args.notebooks, check=args.check)
+    for path in changed:
+        print(f"{'out of date' if args.check else 'updated'}: {path}")
+    if args.check and changed:
+        print("run: course-utils sync-notebooks")
+    return 1 if args.check and changed else 0
+
+
+def _serve_s3(args: argparse.Namespace) -> int:
+    from course_utils.servers.serve import serve_s3
+
+    return serve_s3(args.directory, bucket=args.bucket, public=args.public, port=args.port, quiet=args.quiet)
+
+
+def _serve_http(args: argparse.Namespace) -> int:
+    from course_utils.servers.serve import serve_http
+
+    return serve_http(args.directory, port=args.port, quiet=args.quiet)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +74,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pins.add_argument("--write", action="store_true", help="regenerate them")
     pins.set_defaults(run=_pins)
+
+    serve_s3 = commands.add_parser(
+        "serve-s3", help="serve a directory from a local S3 bucket (127.0.0.1) until Ctrl-C"
+    )
+    serve_s3.add_argument("directory", help="copied into the bucket under its own name")
+    serve_s3.add_argument("--bucket", default="course", help="bucket name (default: course)")
+    serve_s3.add_argument("--public", action="store_true", help="allow anonymous reads")
+    serve_s3.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    serve_s3.add_argument("--quiet", action="store_true", help="do not print each request")
+    serve_s3.set_defaults(run=_serve_s3)
+
+    serve_http = commands.add_parser(
+        "serve-http", help="serve a directory read-only over HTTP (127.0.0.1) until Ctrl-C"
+    )
+    serve_http.add_argument("directory", help="the directory to serve")
+    serve_http.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    serve_http.add_argument("--quiet", action="store_true", help="do not print each request")
+    serve_http.set_defaults(run=_serve_http)
+
+    sync = commands.add_parser(
+        "sync-notebooks",
+        help="put the Colab badge and set-up cells at the top of every notebook "
+        "(and the badges in README.md), built from the repository URL in pyproject.toml",
+    )
+    sync.add_argument(
+        "notebooks", nargs="*",
+        help="only these notebooks, and not README.md (default: notebooks/*.ipynb and README.md)",
+    )
+    sync.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    sync.set_defaults(run=_sync_notebooks)
+
+    from course_utils.grading.cli import add_commands as add_grading_commands
+
+    add_grading_commands(commands)  # release, collect, autograde, feedback, export, grade
     return parser
 
 

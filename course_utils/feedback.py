@@ -5,6 +5,14 @@ these helpers to say, in one or two lines, what was expected and how to get
 there. A wrong answer raises :class:`AnswerError`, which Jupyter shows as that
 message instead of a traceback; a right answer prints a tick to stdout
 (never stderr: nbgrader gives zero points to a test cell that writes to it).
+
+Checks judge plain data: :func:`answer` hands them a copy of the student's
+value in which every subclass of a builtin type (an ``int`` whose ``==`` is
+always true, a ``str`` whose ``upper()`` lies) is the builtin type itself.
+The grade never depends on this module: hidden tests use plain ``assert``
+statements only, and the grader re-runs them on a clean copy of the lesson
+with the student's values as plain data (:mod:`course_utils.grading.answers`),
+so redefining anything here cannot turn a failing hidden test into a pass.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ class AnswerError(AssertionError):
 
 
 def answer(namespace: Mapping[str, Any], name: str) -> Any:
-    """The student's answer ``name`` from ``namespace`` (pass ``globals()``).
+    """The student's answer ``name`` from ``namespace`` (pass ``globals()``), as :func:`plain` data.
 
     Raises :class:`AnswerError` when it is not defined yet, or still holds
     ``...`` (the placeholder some cells start with).
@@ -47,6 +55,46 @@ def answer(namespace: Mapping[str, Any], name: str) -> Any:
     value = namespace[name]
     if value is Ellipsis:
         raise AnswerError(f"`{name}` still holds the placeholder `...`.", MISSING_HINT)
+    return plain(value)
+
+
+_EXACT = (type(None), bool, int, float, complex, str, bytes)
+
+
+def plain(value: Any, _depth: int = 0) -> Any:
+    """``value`` with subclasses of builtin types turned into the builtin types, containers copied.
+
+    An ``int``, ``float``, ``complex``, ``str`` or ``bytes`` subclass becomes
+    the plain value (read through the builtin type's own method, not the
+    subclass's); ``dict``, ``list``, ``tuple``, ``set`` and ``frozenset``
+    (and their subclasses, such as ``OrderedDict`` or named tuples) become
+    plain copies with plain contents. Anything else (numpy arrays, Zarr
+    arrays) is returned as it is.
+    """
+    kind = type(value)
+    if kind in _EXACT or _depth > 50:
+        return value
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, complex):
+        return complex.__complex__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bytes):
+        return bytes.__bytes__(value)
+    deeper = _depth + 1
+    if isinstance(value, dict):
+        return {plain(k, deeper): plain(v, deeper) for k, v in dict.items(value)}
+    if isinstance(value, list):
+        return [plain(v, deeper) for v in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return tuple(plain(v, deeper) for v in tuple.__iter__(value))
+    if isinstance(value, frozenset):
+        return frozenset(plain(v, deeper) for v in frozenset.__iter__(value))
+    if isinstance(value, set):
+        return {plain(v, deeper) for v in set.__iter__(value)}
     return value
 
 

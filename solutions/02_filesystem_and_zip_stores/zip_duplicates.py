@@ -1,0 +1,4 @@
+zip_duplicates = "A"
+
+# ---- hidden tests ----
+assert str(zip_duplicates).strip().upper() == "A"

@@ -1,0 +1,593 @@
+"""course_utils.servers: local S3 and HTTP servers that count what they serve, and always stop.
+
+Also the stand-ins (course_utils.standins) they serve offline, and the
+``course-utils serve-s3`` / ``serve-http`` commands.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import ngff_zarr as nz
+import numpy as np
+import pytest
+import requests
+import zarr
+
+from course_utils import standins
+from course_utils.inspect import inspect_store
+from course_utils.servers import (
+    Cost,
+    LocalHTTPServer,
+    LocalS3Server,
+    ServerError,
+    costs_table,
+    is_listening,
+)
+from course_utils.servers.traffic import RequestLog
+from course_utils.validate import validate_ome_zarr
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _gone(pid: int, port: int, timeout: float = 10.0) -> bool:
+    """True once process ``pid`` has exited and nothing listens on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        if not alive and not is_listening(port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """One S3 server for the read/write tests of this module, with a public bucket."""
+    with LocalS3Server(bucket="course", public_buckets=["public"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A directory to serve: a 1 KiB file of known bytes and a sub-directory."""
+    root = tmp_path_factory.mktemp("site")
+    (root / "sub").mkdir()
+    (root / "sub" / "data.bin").write_bytes(bytes(range(256)) * 4)
+    (root / "hello.txt").write_text("hello\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def web(site):
+    with LocalHTTPServer(site) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A private course data cache, so the stand-ins are written fresh once per run."""
+    path = tmp_path_factory.mktemp("course-data")
+    old = os.environ.get("COURSE_DATA_DIR")
+    os.environ["COURSE_DATA_DIR"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["COURSE_DATA_DIR"]
+    else:
+        os.environ["COURSE_DATA_DIR"] = old
+
+
+# --------------------------------------------------------------------------
+# Life cycle: start, stop, always stop
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda d: LocalS3Server(), lambda d: LocalHTTPServer(d)], ids=["s3", "http"])
+def test_server_listens_on_loopback_only_while_running(make, site):
+    server = make(site)
+    with server:
+        assert server.running
+        assert server.endpoint_url == f"http://127.0.0.1:{server.port}"
+        assert is_listening(server.port)
+        pid, port = server._process.pid, server.port
+        with socket.socket() as probe:  # bound to 127.0.0.1, not to every interface
+            probe.settimeout(0.5)
+            local = probe.connect_ex(("127.0.0.1", port))
+        assert local == 0
+    assert not server.running
+    assert _gone(pid, port)
+    server.stop()  # a second stop is harmless
+
+
+@pytest.mark.parametrize("make", [lambda d: LocalS3Server(), lambda d: LocalHTTPServer(d)], ids=["s3", "http"])
+def test_server_stops_when_the_block_raises(make, site):
+    server = make(site)
+    with pytest.raises(ZeroDivisionError):
+        with server:
+            pid, port = server._process.pid, server.port
+            1 / 0
+    assert not server.running
+    assert _gone(pid, port)
+
+
+def test_start_and_stop_across_cells_and_restart(site):
+    server = LocalHTTPServer(site).start()
+    first = server.port
+    assert requests.get(server.url("hello.txt"), timeout=5).text == "hello\n"
+    server.stop()
+    assert not is_listening(first)
+    server.start()  # the same object can serve again, on a new free port
+    try:
+        assert requests.get(server.url("hello.txt"), timeout=5).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_starting_twice_is_refused(site):
+    with LocalHTTPServer(site) as server:
+        with pytest.raises(ServerError, match="already running"):
+            server.start()
+
+
+def test_a_forgotten_server_stops_when_garbage_collected(site):
+    server = LocalHTTPServer(site).start()
+    pid, port = server._process.pid, server.port
+    del server
+    gc.collect()
+    assert _gone(pid, port)
+
+
+def test_servers_die_with_their_parent_process(tmp_path):
+    """A kernel killed outright (restart, kill -9) leaves no server behind."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys, time
+        from course_utils.servers import LocalHTTPServer, LocalS3Server
+        s3 = LocalS3Server().start()
+        web = LocalHTTPServer({str(tmp_path)!r}).start()
+        print(json.dumps([[s3._process.pid, s3.port], [web._process.pid, web.port]]), flush=True)
+        time.sleep(120)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        children = json.loads(parent.stdout.readline())
+        for _, port in children:
+            assert is_listening(port)
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+    for pid, port in children:
+        assert _gone(pid, port), f"server {pid} on port {port} outlived its parent"
+
+
+def test_a_busy_port_is_reported(site):
+    with LocalHTTPServer(site) as first:
+        with pytest.raises(ServerError, match="Address already in use|could not start"):
+            LocalHTTPServer(site, port=first.port).start()
+
+
+def test_commands_to_a_stopped_server_explain(site):
+    server = LocalHTTPServer(site)
+    with pytest.raises(ServerError, match="not been started"):
+        server.port
+    with pytest.raises(ServerError, match="not running"):
+        server.stats()
+
+
+def test_http_server_needs_a_directory(tmp_path):
+    with pytest.raises(NotADirectoryError):
+        LocalHTTPServer(tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------
+# Counting
+# --------------------------------------------------------------------------
+
+
+def test_http_counts_requests_and_bytes(web):
+    web.reset_stats()
+    with web.measure() as cost:
+        assert requests.get(web.url("sub/data.bin"), timeout=5).content == bytes(range(256)) * 4
+        assert requests.head(web.url("sub/data.bin"), timeout=5).headers["Content-Length"] == "1024"
+        assert requests.get(web.url("nothing-here"), timeout=5).status_code == 404
+    assert cost.requests == 3
+    assert [(r.method, r.path, r.status) for r in cost.log] == [
+        ("GET", "/sub/data.bin", 200), ("HEAD", "/sub/data.bin", 200), ("GET", "/nothing-here", 404),
+    ]
+    assert cost.log[0].sent == 1024 and cost.log[1].sent == 0  # HEAD sends no body
+    assert cost.bytes == 1024 + cost.log[2].sent
+    assert cost.by_method() == {"GET": 2, "HEAD": 1}
+    assert cost.by_status() == {200: 2, 404: 1}
+    assert cost.seconds is not None and cost.seconds > 0
+    assert web.stats().requests == 3  # stats() sees everything since the reset
+
+
+def test_measurements_nest_and_reset_forgets(web):
+    web.reset_stats()
+    with web.measure() as outer:
+        requests.get(web.url("hello.txt"), timeout=5)
+        with web.measure() as inner:
+            requests.get(web.url("hello.txt"), timeout=5)
+    assert (outer.requests, inner.requests) == (2, 1)
+    assert outer.bytes == 12 and inner.bytes == 6
+    web.reset_stats()
+    assert web.stats().requests == 0
+
+
+def test_a_cost_cannot_be_read_before_its_block_ends(web):
+    with web.measure() as cost:
+        with pytest.raises(RuntimeError, match="not finished"):
+            cost.requests
+    assert cost.requests == 0
+    assert str(cost).startswith("0 requests")
+
+
+def test_s3_counts_uploads_and_downloads(s3):
+    fs = s3.filesystem()
+    with s3.measure() as put:
+        fs.pipe("course/counted/hello.txt", b"hello world")
+    with s3.measure() as get:
+        assert fs.cat("course/counted/hello.txt") == b"hello world"
+    assert (put.requests, put.bytes_received) == (1, 11)
+    assert put.log[0].method == "PUT"
+    assert (get.requests, get.bytes) == (1, 11)  # one GET, no HEAD first (max_concurrency=1)
+
+
+def test_costs_table_has_a_row_per_operation(web):
+    with web.measure() as one:
+        requests.get(web.url("hello.txt"), timeout=5)
+    with web.measure() as two:
+        requests.get(web.url("sub/data.bin"), timeout=5)
+        requests.get(web.url("missing"), timeout=5)
+    from rich.console import Console
+
+    console = Console(width=150, record=True, file=io.StringIO())
+    console.print(costs_table({"small": one, "big": two}, store_bytes=2048))
+    text = console.export_text()
+    assert "small" in text and "big" in text
+    assert "51 %" in text and "0.29 %" in text  # (1024 + a 20-byte 404 body) and 6 bytes, of 2048
+    assert "not found" in text
+
+
+def test_request_log_waits_for_requests_in_flight():
+    log = RequestLog()
+    log.begin()
+    assert not log.quiet(timeout=0.05)
+    log.end(method="GET", path="/", query="", status=200, sent=1, received=0, started=0.0, seconds=0.0)
+    assert log.quiet(timeout=0.05)
+    requests_, complete = log.since(0)
+    assert [r.seq for r in requests_] == [1] and complete
+
+
+def test_request_log_says_when_it_dropped_requests():
+    log = RequestLog(maxlen=2)
+    for _ in range(3):
+        log.begin()
+        log.end(method="GET", path="/", query="", status=200, sent=0, received=0, started=0.0, seconds=0.0)
+    found, complete = log.since(0)
+    assert [r.seq for r in found] == [2, 3] and not complete
+    assert log.since(1)[1]
+
+
+def test_cost_totals_from_a_log():
+    cost = Cost()
+    log = RequestLog()
+    for sent in (10, 20):
+        log.begin()
+        log.end(method="GET", path="/a", query="x=1", status=206, sent=sent, received=0, started=0.0, seconds=0.1)
+    cost._finish(log.since(0)[0], 0.5, True)
+    assert (cost.requests, cost.bytes, cost.log[0].target) == (2, 30, "/a?x=1")
+
+
+# --------------------------------------------------------------------------
+# HTTP: read-only, ranges
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, status, expected, content_range",
+    [
+        ("bytes=10-19", 206, bytes(range(10, 20)), "bytes 10-19/1024"),
+        ("bytes=-5", 206, bytes(range(251, 256)), "bytes 1019-1023/1024"),
+        ("bytes=1000-", 206, bytes(range(232, 256)), "bytes 1000-1023/1024"),
+        ("bytes=1020-5000", 206, bytes(range(252, 256)), "bytes 1020-1023/1024"),
+        ("bytes=0-1,5-6", 200, bytes(range(256)) * 4, None),  # several ranges: the whole file
+    ],
+)
+def test_range_requests_return_the_right_bytes(web, header, status, expected, content_range):
+    with web.measure() as cost:
+        response = requests.get(web.url("sub/data.bin"), headers={"Range": header}, timeout=5)
+    assert response.status_code == status
+    assert response.content == expected
+    assert response.headers.get("Content-Range") == content_range
+    assert cost.bytes == len(expected)  # the count is what was sent, not the file size
+
+
+def test_unsatisfiable_range_is_416(web):
+    response = requests.get(web.url("sub/data.bin"), headers={"Range": "bytes=5000-"}, timeout=5)
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == "bytes */1024"
+
+
+def test_http_server_is_read_only_and_lists_nothing(web, site):
+    assert requests.put(web.url("hello.txt"), data=b"x", timeout=5).status_code == 405
+    assert requests.delete(web.url("hello.txt"), timeout=5).status_code == 405
+    assert (site / "hello.txt").read_text() == "hello\n"
+    assert requests.get(web.url("sub"), timeout=5).status_code == 404  # no directory listing
+    assert requests.get(web.url(), timeout=5).status_code == 404
+    outside = f"{web.endpoint_url}/%2e%2e/%2e%2e/etc/passwd"
+    assert requests.get(outside, timeout=5).status_code == 404
+
+
+def test_http_server_allows_browser_viewers(web):
+    response = requests.options(web.url("hello.txt"), timeout=5)
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.get(web.url("hello.txt"), timeout=5).headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_http_url_of_a_path_inside_the_directory(web, site):
+    assert web.url(site / "sub" / "data.bin") == web.url("sub/data.bin")
+    assert web.url("a b.txt").endswith("/a%20b.txt")
+
+
+def test_fsspec_http_reads_ranges(web):
+    import fsspec
+
+    fs = fsspec.filesystem("http", skip_instance_cache=True)
+    with web.measure() as cost:
+        part = fs.cat_file(web.url("sub/data.bin"), start=100, end=110)
+    assert part == bytes(range(100, 110))
+    assert [r.status for r in cost.log if r.method == "GET"] == [206]
+
+
+# --------------------------------------------------------------------------
+# S3: clients, anonymous access, uploads
+# --------------------------------------------------------------------------
+
+
+def test_storage_options_shape(s3):
+    options = s3.storage_options
+    assert options["client_kwargs"] == {"endpoint_url": s3.endpoint_url, "region_name": "us-east-1"}
+    assert options["key"] and options["secret"]
+    assert s3.anonymous_storage_options["anon"] is True
+    assert s3.url("a/b") == "s3://course/a/b" and s3.url() == "s3://course"
+    assert s3.url("x", bucket="public") == "s3://public/x"
+
+
+def test_anonymous_reads_only_public_buckets_and_never_writes(s3):
+    fs, anonymous = s3.filesystem(), s3.filesystem(anonymous=True)
+    fs.pipe("public/open.txt", b"open")
+    fs.pipe("course/private.txt", b"private")
+    assert anonymous.cat("public/open.txt") == b"open"
+    assert anonymous.ls("public") == ["public/open.txt"]
+    with pytest.raises(PermissionError):
+        anonymous.cat("course/private.txt")
+    with pytest.raises(PermissionError):
+        anonymous.pipe("public/vandal.txt", b"x")
+    assert not fs.exists("public/vandal.txt")
+
+
+def test_zarr_fsspec_store_reads_one_get_per_chunk(s3):
+    array = zarr.create_array(s3.zarr_store("grid.zarr"), shape=(4, 60, 80), chunks=(2, 32, 32), dtype="uint16")
+    with s3.measure() as write:
+        array[:] = np.arange(4 * 60 * 80, dtype="uint16").reshape(4, 60, 80)
+    assert write.by_method().get("PUT") == 2 * 2 * 3
+    reader = zarr.open_array(s3.zarr_store("grid.zarr", read_only=True), mode="r", zarr_format=3)
+    with s3.measure() as plane:
+        values = reader[1]
+    assert plane.requests == math.ceil(60 / 32) * math.ceil(80 / 32)
+    assert plane.by_method() == {"GET": plane.requests}
+    np.testing.assert_array_equal(values, np.arange(4 * 60 * 80, dtype="uint16").reshape(4, 60, 80)[1])
+
+
+def test_obstore_reads_and_writes(s3):
+    import obstore
+
+    store = s3.obstore("ob")
+    with s3.measure() as cost:
+        obstore.put(store, "x.bin", b"12345")
+        assert bytes(obstore.get(store, "x.bin").bytes()) == b"12345"
+    assert [r.method for r in cost.log] == ["PUT", "GET"]
+    assert s3.filesystem().cat("course/ob/x.bin") == b"12345"
+    s3.filesystem().pipe("public/ob.txt", b"anon")
+    assert bytes(obstore.get(s3.obstore(bucket="public", anonymous=True), "ob.txt").bytes()) == b"anon"
+
+
+def test_zarr_over_obstore(s3):
+    from zarr.storage import ObjectStore
+
+    zarr.create_array(ObjectStore(s3.obstore("obz.zarr")), shape=(8,), chunks=(4,), dtype="int8")[:] = 3
+    assert zarr.open_array(s3.zarr_store("obz.zarr", read_only=True), mode="r")[:].tolist() == [3] * 8
+
+
+def test_upload_copies_a_directory_without_counting(s3, site):
+    s3.reset_stats()
+    copied = s3.upload(site, "copy")
+    assert copied == {"objects": 2, "bytes": 1024 + 6}
+    assert s3.stats().requests == 0
+    fs = s3.filesystem()
+    assert fs.cat("course/copy/sub/data.bin") == bytes(range(256)) * 4
+    with pytest.raises(NotADirectoryError):
+        s3.upload(site / "hello.txt", "x")
+
+
+def test_two_s3_servers_do_not_share_buckets():
+    with LocalS3Server(bucket="one") as first, LocalS3Server(bucket="one") as second:
+        first.filesystem().pipe("one/only-here.txt", b"1")
+        assert not second.filesystem().exists("one/only-here.txt")
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_ome_zarr_written_to_the_bucket_is_valid(s3, version):
+    image = np.random.default_rng(0).integers(1, 500, (12, 64, 80), dtype=np.uint16)
+    multiscales = nz.to_multiscales(
+        nz.to_ngff_image(image, dims=("z", "y", "x")), scale_factors=[2], method=nz.Methods.ITKWASM_BIN_SHRINK,
+        chunks=(8, 32, 32),
+    )
+    key = f"valid-{version}.ome.zarr"
+    extra = {"chunks": (8, 32, 32)} if version == "0.5" else {}
+    nz.to_ngff_zarr(s3.zarr_store(key), multiscales, version=version, **extra)
+    group = zarr.open_group(s3.zarr_store(key, read_only=True), mode="r")
+    assert validate_ome_zarr(group) == version
+
+
+# --------------------------------------------------------------------------
+# Describing a served OME-Zarr reads only metadata
+# --------------------------------------------------------------------------
+
+
+def _store_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("which", ["idr_6001240", "aind_smartspim"])
+def test_inspecting_over_http_reads_metadata_only(which, data_dir):
+    standin = getattr(standins, which)()
+    total = _store_bytes(standin.store)
+    with LocalHTTPServer(standin.root) as server:
+        with server.measure() as cost:
+            summary = inspect_store(server.url(standin.key))
+    print(f"\nHTTP {which}: {cost.requests} requests, {cost.bytes:,} of {total:,} bytes "
+          f"({100 * cost.bytes / total:.3f} %)")
+    assert summary.n_scales in (3, 5)
+    assert cost.requests <= 10
+    assert cost.bytes <= 0.01 * total
+
+
+@pytest.mark.parametrize("which", ["idr_6001240", "aind_smartspim"])
+def test_inspecting_over_s3_reads_metadata_only(which, data_dir):
+    standin = getattr(standins, which)()
+    total = _store_bytes(standin.store)
+    with LocalS3Server(public_buckets=["open"]) as server:
+        server.upload(standin.store, standin.key, bucket="open")
+        with server.measure() as cost:
+            summary = inspect_store(server.url(standin.key, bucket="open"),
+                                    storage_options=server.anonymous_storage_options)
+    listings = [r for r in cost.log if "list-type" in r.query]
+    print(f"\nS3 {which}: {cost.requests} requests ({len(listings)} listing), "
+          f"{cost.bytes:,} of {total:,} bytes ({100 * cost.bytes / total:.3f} %)")
+    assert summary.total_bytes == total  # listing gives every object's size...
+    assert cost.requests <= 10
+    assert cost.bytes <= 0.01 * total  # ...and no chunk bytes
+
+
+# --------------------------------------------------------------------------
+# The stand-ins
+# --------------------------------------------------------------------------
+
+
+def test_idr_standin_has_the_real_layout(data_dir):
+    standin = standins.idr_6001240()
+    assert standin.key == "idr/zarr/v0.4/idr0062A/6001240.zarr"
+    assert validate_ome_zarr(standin.store) == "0.4"
+    attributes = json.loads((standin.store / ".zattrs").read_text())
+    multiscale = attributes["multiscales"][0]
+    assert [axis["name"] for axis in multiscale["axes"]] == ["c", "z", "y", "x"]
+    assert [d["path"] for d in multiscale["datasets"]] == ["0", "1", "2"]
+    assert [c["label"] for c in attributes["omero"]["channels"]] == ["LaminB1", "Dapi"]
+    group = zarr.open_group(str(standin.store), mode="r")
+    assert [group[p].shape for p in "012"] == [(2, 48, 275, 271), (2, 48, 137, 135), (2, 48, 68, 67)]
+    assert group["0"].chunks == (1, 1, 275, 271)
+    assert not (standin.store / ".zmetadata").exists()
+
+
+def test_aind_standin_has_the_real_layout(data_dir):
+    standin = standins.aind_smartspim()
+    assert standin.bucket == "aind-open-data"
+    assert standin.key.endswith("processed/OMEZarr/Ex_647_Em_690.zarr")
+    assert validate_ome_zarr(standin.store) == "0.4"
+    group = zarr.open_group(str(standin.store), mode="r")
+    multiscale = group.attrs["multiscales"][0]
+    assert [axis["name"] for axis in multiscale["axes"]] == ["t", "c", "z", "y", "x"]
+    assert len(multiscale["datasets"]) == 5
+    assert group["0"].shape == standins.AIND_SHAPE and group["0"].dtype == np.uint16
+
+
+def test_standins_are_written_once_and_deterministic(data_dir):
+    first = standins.idr_6001240()
+    stamp = (first.store / "0" / ".zarray").stat().st_mtime_ns
+    again = standins.idr_6001240()
+    assert again == first
+    assert (again.store / "0" / ".zarray").stat().st_mtime_ns == stamp
+    plane = zarr.open_group(str(first.store), mode="r")["0"][1, 5]
+    assert plane.min() >= 1  # no all-zero chunk that zarr would skip
+
+
+# --------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------
+
+
+def _run_cli(args: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.cli", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if "Ctrl-C" in line:
+            break
+    return process, lines
+
+
+def _interrupt(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    return rest
+
+
+def test_cli_serve_http_prints_the_url_and_stops_on_ctrl_c(site):
+    process, lines = _run_cli(["serve-http", str(site)])
+    try:
+        url = next(line.split()[-1] for line in lines if line.startswith("URL"))
+        assert requests.get(url + "hello.txt", timeout=5).text == "hello\n"
+        time.sleep(1)  # the request is printed within half a second
+    finally:
+        rest = _interrupt(process)
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    assert process.returncode == 0
+    assert "GET    /hello.txt  200" in rest
+    assert "stopped after 1 requests" in rest
+    assert not is_listening(port)
+
+
+def test_cli_serve_s3_uploads_the_directory_and_stops_on_ctrl_c(site):
+    process, lines = _run_cli(["serve-s3", str(site), "--public", "--quiet"])
+    try:
+        text = "\n".join(lines)
+        endpoint = next(line.split()[2] for line in lines if line.startswith("S3 endpoint"))
+        assert f"s3://course/{site.name}" in text and "2 objects" in text
+        listing = requests.get(f"{endpoint}/course?list-type=2", timeout=5).text  # anonymous: public
+        assert f"{site.name}/sub/data.bin" in listing
+    finally:
+        rest = _interrupt(process)
+    assert process.returncode == 0
+    assert "stopped after 1 requests" in rest
+    assert not is_listening(int(endpoint.rsplit(":", 1)[1]))
+
+
+def test_cli_rejects_a_missing_directory(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "course_utils.cli", "serve-http", str(tmp_path / "missing")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2 and "not a directory" in done.stdout

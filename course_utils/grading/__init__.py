@@ -27,3 +27,23 @@ guide explains them. The modules, one job each:
 - :mod:`~course_utils.grading.warm`: warm caches for grading kernels;
 - :mod:`~course_utils.grading.pipeline`: all steps in one call.
 """
+
+import os as _os
+import sysconfig as _sysconfig
+
+
+def _put_environment_scripts_on_path() -> None:
+    """Make this environment's console scripts findable by name.
+
+    nbgrader runs ``alembic`` by name whenever it opens a gradebook; an
+    instructor who calls ``.venv/bin/course-utils`` without activating the
+    environment (as the README's commands do) would otherwise get a
+    FileNotFoundError from deep inside nbgrader.
+    """
+    scripts = _sysconfig.get_path("scripts")
+    path = _os.environ.get("PATH", "")
+    if scripts and scripts not in path.split(_os.pathsep):
+        _os.environ["PATH"] = _os.pathsep.join(filter(None, [scripts, path]))
+
+
+_put_environment_scripts_on_path()

@@ -131,7 +131,7 @@ def expect_type(value: Any, kind: type | tuple[type, ...], name: str, example: s
     """Check that answer ``name`` is of ``kind``; ``example`` shows a valid answer."""
     if not isinstance(value, kind):
         raise AnswerError(
-            f"`{name}` should be a {_kind_name(kind)}, not a {type(value).__name__}.",
+            f"`{name}` should be a {_kind_name(kind)}, not {_article(type(value).__name__)}.",
             f"for example: {example}",
         )
 
@@ -139,6 +139,10 @@ def expect_type(value: Any, kind: type | tuple[type, ...], name: str, example: s
 def passed(message: str) -> None:
     """Tell the student a check passed (on stdout)."""
     print(f"✓ {message}")
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

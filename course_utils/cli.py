@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
     sync.set_defaults(run=_sync_notebooks)
 
+    from course_utils.grading.cli import add_commands as add_grading_commands
+
+    add_grading_commands(commands)  # release, collect, autograde, feedback, export, grade
     return parser
 
 

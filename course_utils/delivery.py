@@ -21,6 +21,13 @@ second sync replaces them instead of adding more. A fork changes the URL in
 ``pyproject.toml``, runs ``course-utils sync-notebooks``, and every link
 follows; ``tests/test_delivery.py`` fails while anything is out of date.
 
+Sync also tags every exercise cell (answer and graded test) with JupyterLab's
+:data:`RUN_PAST_TAG`. Without it, Run All stops at the first blank exercise,
+and worse: the kernel drops only the queued cells that reached it before the
+error, so on a busy machine some later cells (the clean-up that stops the
+servers) still run, out of order. With it, Run All goes through every cell in
+order, showing the blank exercises' errors on the way.
+
 Why the set-up cell restarts Python: Colab's runtime comes with its own,
 older numpy and friends, often already imported when the notebook starts.
 pip replaces them on disk, but a running interpreter keeps the modules it has
@@ -63,6 +70,9 @@ HEADER_TAG = "course-header"
 
 SETUP_TAG = "course-setup"
 """Cell tag (and cell id) of the Colab set-up code cell, second in every notebook."""
+
+RUN_PAST_TAG = "raises-exception"
+"""JupyterLab's cell tag for "an error here is expected": Run All carries on past it."""
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
@@ -222,6 +232,16 @@ def _tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
+def tag_exercises(nb) -> None:
+    """Tag ``nb``'s answer and graded test cells :data:`RUN_PAST_TAG`, in place."""
+    from course_utils.authoring import answer_cells, test_cells
+
+    for cell in [*answer_cells(nb).values(), *test_cells(nb).values()]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if RUN_PAST_TAG not in tags:
+            tags.append(RUN_PAST_TAG)
+
+
 def is_delivery_cell(cell) -> bool:
     """True for a header or set-up cell (recognised by its tag) that sync manages."""
     return bool(_tags(cell) & {HEADER_TAG, SETUP_TAG})
@@ -246,6 +266,7 @@ def setup_cell(repository: str | None = None):
 def synced(nb, notebook: str, repository: str | None = None):
     """A copy of ``nb`` that starts with exactly one header and one set-up cell.
 
+    Its exercise cells carry :data:`RUN_PAST_TAG` (:func:`tag_exercises`).
     Existing delivery cells (found by tag, wherever they are) are dropped and
     fresh ones put first, so syncing twice changes nothing and never
     duplicates them. ``notebook`` is the notebook's path relative to the
@@ -260,6 +281,7 @@ def synced(nb, notebook: str, repository: str | None = None):
     if taken:
         raise DeliveryError(f"{notebook}: an untagged cell already uses the cell id {sorted(taken)}")
     nb.cells = [header_cell(notebook, repository), setup_cell(repository), *kept]
+    tag_exercises(nb)
     return nb
 
 

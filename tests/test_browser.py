@@ -7,14 +7,18 @@ fixture starts JupyterLab on 127.0.0.1 (free port, random token, offline, a
 temporary copy of ``notebooks/``, Binder's student configuration from
 ``binder/jupyter``) and always stops it by the pid it started.
 
-For each notebook the test opens it, runs all cells from the Run menu (and,
-because Jupyter stops a run at the first error, "Run Selected Cell and All
-Below" after each blank exercise, as a student would), saves it and checks
-the outputs: lesson cells have no error, answer cells only their
-``NotImplementedError``, test cells only the course's ``AnswerError``. Then
-it types a wrong answer into the first exercise, runs it and its test cell,
-and checks the friendly feedback ("✗ ..." and "Hint: ...", no traceback) is
-on the page. A screenshot of that lands in ``test-artifacts/``.
+For each notebook the test opens it, runs all cells from the Run menu (the
+exercise cells carry the ``raises-exception`` tag, see
+:mod:`course_utils.delivery`, so one Run All goes through the blank
+exercises, in order), saves it and checks the outputs: every code cell ran,
+in order; lesson cells have no error, answer cells only their ``NotImplementedError``, test cells
+only the course's ``AnswerError``; the page shows error-like output exactly
+where the saved file has it. Then it types a wrong answer into the first
+exercise, runs it and its test cell, and checks the friendly feedback ("✗ ..."
+and "Hint: ...", no traceback) is on the page. A screenshot of that lands in
+``test-artifacts/``. A separate test checks that the students' JupyterLab
+(Binder's configuration) has nbgrader's Validate button but not its
+instructor tools.
 """
 
 from __future__ import annotations
@@ -330,11 +334,12 @@ def _select_code_cell(page, code_index: int) -> None:
 
 
 def run_everything(page) -> int:
-    """Run All Cells, then "Run Selected Cell and All Below" past each failing cell.
+    """Run All Cells, then "Run Selected Cell and All Below" past each cell that stopped it.
 
-    A run stops at a failing cell (Jupyter's stop-on-error), as at every blank
-    exercise; a student then carries on below it, and so does this. Returns
-    how many runs it took.
+    The notebooks' exercise cells carry the ``raises-exception`` tag, so one
+    Run All goes through them; a lesson cell that fails still stops the run,
+    and this carries on below it, as a student would, so every failure is seen.
+    Returns how many runs it took.
     """
     _wait_for_kernel(page)
     before = _prompts(page)[0]
@@ -513,18 +518,21 @@ def test_notebook_runs_in_jupyterlab_and_gives_friendly_feedback(path, lab, brow
     page = browser.new_page()
     try:
         open_notebook(page, lab, path.name)
-        run_everything(page)
+        runs = run_everything(page)
         nb = save(page, lab.root / path.name)
 
         # Every code cell ran; only the exercises failed, each in the expected way.
         not_run = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.execution_count is None]
         assert not not_run, f"cells {not_run} never ran"
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts == sorted(counts), f"cells ran out of order: {counts}"
         answers = {i for i, c in enumerate(nb.cells) if c in authoring.answer_cells(nb).values()}
         tests = {i for i, c in enumerate(nb.cells) if c in authoring.test_cells(nb).values()}
         assert tests, f"{path.name} has no graded test cells"
         failures = runner.errors(nb)
         lesson_failures = {i: e for i, e in failures.items() if i not in answers | tests}
         assert not lesson_failures, f"lesson cells show errors in JupyterLab: {lesson_failures}"
+        assert runs == 1, "Run All stopped at an exercise: are the exercise cells tagged raises-exception?"
         for index in answers:
             assert failures.get(index, "").startswith("NotImplementedError"), (index, failures.get(index))
         for index in tests:

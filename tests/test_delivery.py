@@ -33,7 +33,7 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 
-from course_utils import delivery, pins
+from course_utils import authoring, delivery, pins
 from course_utils.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -486,3 +486,21 @@ def test_students_on_binder_do_not_get_the_formgrader(tmp_path):
     instructor = _server_routes(tmp_path / "instructor", student=False)
     assert instructor["formgrader"] != 404, "control: without binder/start the formgrader is there"
     assert student == {"formgrader": 404, "assignments": 404, "courses": 404, "api/status": 200}
+
+
+def test_sync_tags_exactly_the_exercise_cells_to_run_past(tmp_path):
+    """Run All in JupyterLab carries on past a blank exercise, and only past one."""
+    (path,) = _fork_checkout(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if delivery.RUN_PAST_TAG in tags:
+            tags.remove(delivery.RUN_PAST_TAG)
+    nbformat.write(nb, path)
+
+    delivery.sync([path], readme=False, root=tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    exercises = [*authoring.answer_cells(nb).values(), *authoring.test_cells(nb).values()]
+    assert exercises
+    tagged = [c for c in nb.cells if delivery.RUN_PAST_TAG in c.metadata.get("tags", [])]
+    assert sorted(c.id for c in tagged) == sorted(c.id for c in exercises)

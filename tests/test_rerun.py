@@ -197,25 +197,8 @@ def test_restart_and_run_all_twice_in_the_same_directory(path, tmp_path, offline
     )
 
 
-# Known rerun bugs, each to fix in its notebook (strict: the mark must go once fixed):
-# 03 leaks the first server when a server cell runs again; 05 uses a stopped
-# server and re-creates icechunk repositories; 06 re-creates arrays and folders.
-RERUN_BUGS = {
-    "03_cloud_object_storage": "a server cell run again leaks the previous server",
-    "05_store_adapters": "server and icechunk cells are not idempotent",
-    "06_chunking_compression_performance": "create_array / mkdir without overwrite",
-}
-
-
-def _cells_twice_cases():
-    for path in NOTEBOOKS:
-        reason = RERUN_BUGS.get(path.stem)
-        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-        yield pytest.param(path, id=path.stem, marks=marks)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("path", _cells_twice_cases())
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
 def test_each_code_cell_runs_twice_in_a_row(path, tmp_path, offline_env):
     audit = run_audited(
         authoring.build(path, SOLUTIONS, "solved"), tmp_path / "work", offline_env, each_cell_twice=True

@@ -144,6 +144,25 @@ def test_starting_twice_is_refused(site):
             server.start()
 
 
+def test_a_named_server_started_again_replaces_the_first(site):
+    """A notebook cell `web = LocalHTTPServer(..., name="lesson").start()` run twice keeps one server."""
+    first = LocalHTTPServer(site, name="lesson").start()
+    other = LocalHTTPServer(site, name="another lesson").start()
+    unnamed = LocalHTTPServer(site).start()
+    try:
+        pid, port = first._process.pid, first.port
+        second = LocalHTTPServer(site, name="lesson").start()
+        try:
+            assert _gone(pid, port) and not first.running
+            assert second.running and other.running and unnamed.running
+            assert requests.get(second.url("hello.txt"), timeout=5).text == "hello\n"
+        finally:
+            second.stop()
+    finally:
+        other.stop()
+        unnamed.stop()
+
+
 def test_a_forgotten_server_stops_when_garbage_collected(site):
     server = LocalHTTPServer(site).start()
     pid, port = server._process.pid, server.port

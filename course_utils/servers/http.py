@@ -85,15 +85,16 @@ class LocalHTTPServer(LocalServer):
     """Serve ``directory`` read-only at ``http://127.0.0.1:<port>/``, counting requests.
 
     ``port=0`` (the default) takes a free port. Use as a context manager, or
-    :meth:`start` / :meth:`stop` it. :meth:`url` gives the address of a path
+    :meth:`start` / :meth:`stop` it; a ``name`` makes starting it replace the
+    running server of that name (see :class:`LocalServer`). :meth:`url` gives the address of a path
     under the directory; ``stats()``, ``reset_stats()`` and ``measure()``
     report what was served.
     """
 
     kind = "http"
 
-    def __init__(self, directory: str | os.PathLike, *, port: int = 0) -> None:
-        super().__init__(port=port)
+    def __init__(self, directory: str | os.PathLike, *, port: int = 0, name: str | None = None) -> None:
+        super().__init__(port=port, name=name)
         self.directory = Path(directory).resolve()
         if not self.directory.is_dir():
             raise NotADirectoryError(f"{directory} is not a directory")

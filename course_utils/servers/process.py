@@ -14,6 +14,10 @@ and talks to it over the child's stdin/stdout, one JSON line per command
 
 It runs in a session of its own, so interrupting a notebook cell (or Ctrl-C in
 a terminal) does not kill it behind the notebook's back.
+
+A server given a ``name`` replaces the running server of the same kind and
+name when it starts, so a notebook cell that starts one can be run again
+without leaving the first behind.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ COMMAND_TIMEOUT = 60.0
 STOP_TIMEOUT = 5.0
 #: Seconds a measurement waits for requests still being answered.
 QUIET_TIMEOUT = 5.0
+
+# Named servers running in this process, by (kind, name): started again, a name replaces its server.
+_NAMED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 class ServerError(RuntimeError):
@@ -124,12 +131,16 @@ class LocalServer:
 
     Use it as a context manager (``with LocalHTTPServer(...) as server:``), or
     call :meth:`start` and :meth:`stop` yourself, e.g. across notebook cells.
-    Subclasses set :attr:`kind` and add their settings in :meth:`_config`.
+    With a ``name``, :meth:`start` first stops the server of the same kind and
+    name that this process started before, so running that cell again does
+    not leave the old server behind. Subclasses set :attr:`kind` and add
+    their settings in :meth:`_config`.
     """
 
     kind = ""
 
-    def __init__(self, *, port: int = 0) -> None:
+    def __init__(self, *, port: int = 0, name: str | None = None) -> None:
+        self.name = name
         self._requested_port = int(port)
         self._port: int | None = None
         self._process: subprocess.Popen | None = None
@@ -148,6 +159,10 @@ class LocalServer:
         """Start the server and wait until it accepts requests; returns ``self``."""
         if self.running:
             raise ServerError(f"{self!r} is already running")
+        if self.name is not None:
+            previous = _NAMED.pop((self.kind, self.name), None)
+            if previous is not None:
+                previous.stop()
         self._errors = tempfile.TemporaryFile()
         command = [
             sys.executable, "-P", "-m", "course_utils.servers.child",
@@ -173,6 +188,8 @@ class LocalServer:
             self.stop()
             raise
         self._port = int(ready["port"])
+        if self.name is not None:
+            _NAMED[(self.kind, self.name)] = self
         return self
 
     def stop(self) -> None:

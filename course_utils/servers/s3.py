@@ -151,6 +151,9 @@ class LocalS3Server(LocalServer):
         ``aind-open-data`` bucket). Anonymous writes are always refused.
     port:
         0 (default) for a free port.
+    name:
+        Starting a server with a name stops the running one of that name
+        first (see :class:`LocalServer`): for notebook cells run twice.
 
     Use it as a context manager, or :meth:`start` and :meth:`stop` it across
     notebook cells. :meth:`upload` copies a local directory into a bucket
@@ -166,8 +169,9 @@ class LocalS3Server(LocalServer):
         *,
         public_buckets: Sequence[str] = (),
         port: int = 0,
+        name: str | None = None,
     ) -> None:
-        super().__init__(port=port)
+        super().__init__(port=port, name=name)
         self.bucket = bucket
         self.public_buckets = tuple(public_buckets)
 

@@ -1,0 +1,194 @@
+"""Autograding speed: 40 submissions of every notebook, sequential vs parallel, and the overhead.
+
+    python bench/bench_grading.py [--submissions 40] [--workers N] [--baseline 5] [notebook stems ...]
+
+For each notebook in notebooks/ (or those named) a fresh course is built in a
+temporary directory (``course-utils release``), and ``--submissions`` copies
+of the full solution are submitted. They are autograded twice, by the
+course's pipeline (isolated per-submission course copies, sandboxed kernels,
+the second look on a clean kernel): with one worker (sequential) and with
+``--workers`` (default: one per core) side by side. The two gradebooks must
+agree. Per-submission overhead is the pipeline's sequential time per
+submission minus plain ``nbgrader autograde``'s (nbgrader's own defaults, no
+sandbox, one process for all; measured on ``--baseline`` submissions).
+CPU seconds (this process, workers and kernels) show how many cores each
+run kept busy: on a machine that other work is also using, the speedup is
+capped by the cores left free. Results go to bench/results/grading.json.
+Target: parallel at least 1.8x faster than sequential on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_SPEEDUP = 1.8
+
+
+def _submit(root: Path, assignment, count: int, prefix: str = "s") -> None:
+    import copy
+
+    import nbformat
+
+    from course_utils import authoring
+    from course_utils.grading import course
+
+    release = course.release_notebook(root, assignment)
+    exercises = authoring.read_exercises(assignment.notebook, REPO / "solutions")
+    solved = copy.deepcopy(release)
+    for grade_id, cell in authoring.answer_cells(solved).items():
+        cell.source = cell.source.replace(authoring.STUB, exercises[grade_id].answer)
+    shutil.rmtree(root / "submitted", ignore_errors=True)
+    for index in range(count):
+        folder = root / "submitted" / f"{prefix}{index:03d}" / assignment.name
+        folder.mkdir(parents=True)
+        nbformat.write(solved, folder / f"{assignment.notebook_id}.ipynb")
+
+
+def _grades(root: Path, assignment: str) -> dict:
+    from nbgrader.api import Gradebook
+
+    from course_utils.grading import gradebook
+
+    with Gradebook(gradebook.db_url(root / "gradebook.db")) as gb:
+        return {
+            (s.id, g.name): g.auto_score
+            for s in gb.students
+            for nb in gb.find_submission(assignment, s.id).notebooks
+            for g in nb.grades
+        }
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _pipeline_seconds(root: Path, assignment, workers: int, data_dir: Path) -> tuple[float, dict, float, float]:
+    """Wall seconds, grades, mean score and CPU seconds (this process and every worker and kernel)."""
+    from course_utils.grading import pipeline
+    from course_utils.grading.autograde import Settings
+
+    run = Settings(course_root=root, repo=REPO, data_dir=data_dir, workers=workers)
+    cpu, start = _cpu_seconds(), time.perf_counter()
+    results, _ = pipeline.autograde_and_verify(run, assignment.name)
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    score = sum(r.report.score for r in results) / max(1, len(results))
+    return seconds, _grades(root, assignment.name), score, cpu
+
+
+def _plain_nbgrader_seconds(root: Path, assignment, count: int) -> float:
+    """``nbgrader autograde`` with nbgrader's defaults (no course configuration) on ``count`` submissions."""
+    plain = root.parent / "plain"
+    shutil.rmtree(plain, ignore_errors=True)
+    (plain / "source").mkdir(parents=True)
+    shutil.copytree(root / "source" / assignment.name, plain / "source" / assignment.name)
+    (plain / "nbgrader_config.py").write_text(f"c = get_config()\nc.CourseDirectory.root = {str(plain)!r}\n")
+    env = {**os.environ, "COURSE_OFFLINE": "1"}
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment.name], cwd=plain, env=env,
+                   check=True, capture_output=True)
+    _submit(plain, assignment, count, prefix="p")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment.name], cwd=plain, env=env,
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def bench(stem: str, count: int, workers: int, baseline: int, data_dir: Path) -> dict:
+    from course_utils.grading import course, warm
+    from course_utils.grading.autograde import Settings
+
+    assignment = course.find_assignment(stem, REPO)
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
+        roots = {}
+        for label in ("sequential", "parallel"):
+            roots[label] = Path(scratch) / label / "course"
+            course.generate(roots[label], REPO, [stem])
+            _submit(roots[label], assignment, count)
+        warm.ensure_warm(Settings(roots["sequential"], REPO, data_dir=data_dir), [assignment])
+        load_before = os.getloadavg()[0]
+        sequential, seq_grades, score, seq_cpu = _pipeline_seconds(roots["sequential"], assignment, 1, data_dir)
+        parallel, par_grades, _, par_cpu = _pipeline_seconds(roots["parallel"], assignment, workers, data_dir)
+        row = {
+            "notebook": stem,
+            "submissions": count,
+            "workers": workers,
+            "sequential_s": round(sequential, 1),
+            "parallel_s": round(parallel, 1),
+            "speedup": round(sequential / parallel, 2),
+            "same_grades": seq_grades == par_grades,
+            "mean_score": score,
+            "pipeline_s_per_submission": round(sequential / count, 2),
+            "cpu_s_per_submission": round(seq_cpu / count, 2),
+            "cores_used_sequential": round(seq_cpu / sequential, 2),
+            "cores_used_parallel": round(par_cpu / parallel, 2),
+            "load_average_before": round(load_before, 2),
+        }
+        if baseline:
+            plain = _plain_nbgrader_seconds(roots["sequential"], assignment, baseline)
+            row["plain_nbgrader_s_per_submission"] = round(plain / baseline, 2)
+            row["overhead_s_per_submission"] = round(sequential / count - plain / baseline, 2)
+        return row
+
+
+def main() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from course_utils.grading import pipeline
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="notebook stems (default: every notebook)")
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=pipeline.default_workers())
+    parser.add_argument("--baseline", type=int, default=5, help="submissions for the plain-nbgrader baseline (0: skip)")
+    args = parser.parse_args()
+    stems = args.notebooks or [p.stem for p in sorted((REPO / "notebooks").glob("*.ipynb"))]
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-grading-data-") as data:
+        os.environ["COURSE_DATA_DIR"] = data
+        for stem in stems:
+            try:
+                rows.append(bench(stem, args.submissions, args.workers, args.baseline, Path(data)))
+            except Exception as error:  # a notebook still being written
+                rows.append({"notebook": stem, "error": f"{type(error).__name__}: {error}"[:300]})
+            print(json.dumps(rows[-1]), flush=True)
+
+    table = Table(title=f"Autograding {args.submissions} submissions per notebook ({os.cpu_count()} cores)")
+    for column in ("notebook", "sequential s", "parallel s", "speedup", "same grades", "s/submission", "plain nbgrader s/sub", "overhead s/sub"):
+        table.add_column(column)
+    for row in rows:
+        if "error" in row:
+            table.add_row(row["notebook"], row["error"], "", "", "", "", "", "")
+            continue
+        table.add_row(
+            row["notebook"], f"{row['sequential_s']:.0f}", f"{row['parallel_s']:.0f}",
+            f"{row['speedup']:.2f}x" + (" ✓" if row["speedup"] >= TARGET_SPEEDUP else " ✗"),
+            str(row["same_grades"]), f"{row['pipeline_s_per_submission']:.2f}",
+            str(row.get("plain_nbgrader_s_per_submission", "")), str(row.get("overhead_s_per_submission", "")),
+        )
+    good = [r for r in rows if "error" not in r]
+    if good:
+        total_seq = sum(r["sequential_s"] for r in good)
+        total_par = sum(r["parallel_s"] for r in good)
+        table.add_row("all", f"{total_seq:.0f}", f"{total_par:.0f}", f"{total_seq / total_par:.2f}x", str(all(r["same_grades"] for r in good)), "", "", "")
+    Console().print(table)
+    results = REPO / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "grading.json").write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""What happened to one submission, in words a student understands.
+
+A :class:`Report` holds a submission's status, score, one line per test and
+the notes gathered on the way (file problems, repaired metadata, cells that
+timed out or killed the kernel, warnings not counted, answers re-checked on
+a clean copy of the lesson). It is saved next to the autograded notebook as
+``grading-report.json`` (and so reaches the student with the feedback), fills
+the ``status`` and ``feedback`` columns of the grades CSV, and heads the
+feedback HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nbgrader import utils as nbgrader_utils
+
+from course_utils.grading.execute import KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED
+from course_utils.grading.outputs import STDERR_NOTE
+
+REPORT_NAME = "grading-report.json"
+
+GRADED, MISSING, UNREADABLE, FAILED = "graded", "missing", "unreadable", "failed"
+
+
+@dataclass
+class TestResult:
+    """One test cell: its points and, if it did not pass, why."""
+
+    grade_id: str
+    score: float
+    max_score: float
+    reason: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class Report:
+    """The outcome of grading one student's submission of one assignment."""
+
+    student: str
+    assignment: str
+    status: str = GRADED
+    score: float = 0.0
+    max_score: float = 0.0
+    tests: list[TestResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    isolation: str = ""
+
+    def summary(self) -> str:
+        """The one feedback line: score, then what happened."""
+        head = f"{self.score:g}/{self.max_score:g}"
+        if self.status == MISSING:
+            return f"{head}: no notebook was submitted. " + " ".join(self.notes)
+        if self.status == UNREADABLE:
+            return f"{head}: the notebook could not be read. " + " ".join(self.notes)
+        if self.status == FAILED:
+            return f"{head}: grading failed: " + " ".join(self.notes)
+        failed = [t for t in self.tests if not t.passed]
+        parts = [f"{head}: all tests passed." if not failed else f"{head}:"]
+        parts += [f"{t.grade_id} failed ({t.reason})." for t in failed]
+        parts += self.notes
+        return " ".join(parts)
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "summary": self.summary()}, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        data = json.loads(text)
+        data.pop("summary", None)
+        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**data)
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / REPORT_NAME
+        if path.exists():
+            path.chmod(0o644)
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+def load(folder: Path) -> Report | None:
+    """The report saved in ``folder``, or None."""
+    path = Path(folder) / REPORT_NAME
+    return Report.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return lines[0].strip() if lines else ""
+
+
+def failure_reason(cell) -> str:
+    """Why a graded test cell failed, from its outputs (empty if it did not)."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "error":
+            continue
+        name, value = output.get("ename", ""), _first_line(output.get("evalue", ""))
+        if name == "AnswerError":
+            return f"visible test: {value}"
+        if name == "AssertionError":
+            return f"hidden test failed{': ' + value if value else ''}"
+        if name in (NOT_RUN, KERNEL_DIED):
+            return value
+        if name == "CellTimeoutError":
+            return "the test ran past the time limit"
+        if name == "MemoryError":
+            return "out of memory (the memory limit was reached)"
+        if name == "NameError":
+            return f"{value} (was the answer cell run without errors?)"
+        return f"{name}: {value}" if value else name
+    if any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in cell.get("outputs", [])):
+        return "wrote to stderr"
+    return ""
+
+
+def execution_notes(nb) -> list[str]:
+    """Notes on cells that hit a limit, killed the kernel, raised, or had stderr not counted."""
+    notes: list[str] = []
+    not_run = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        label = _cell_label(cell, index)
+        outputs = cell.get("outputs", [])
+        names = {o.get("ename") for o in outputs if o.get("output_type") == "error"}
+        limit_hit = bool(names & {"CellTimeoutError", "MemoryError", KERNEL_DIED})
+        for output in outputs:
+            kind, name = output.get("output_type"), output.get("ename", "")
+            if kind == "error" and name == "CellTimeoutError":
+                notes.append(f"{label} ran past the time limit and was interrupted.")
+            elif kind == "error" and name == KERNEL_DIED:
+                notes.append(f"{label}: {_first_line(output.get('evalue', ''))}.")
+            elif kind == "error" and name == "MemoryError":
+                notes.append(f"{label} ran out of memory (it reached the memory limit) and was stopped.")
+            elif kind == "error" and name == NOT_RUN:
+                not_run += 1
+            elif kind == "error" and not _is_test(cell) and not limit_hit:
+                value = _first_line(output.get("evalue", ""))
+                if name == "NotImplementedError" and _is_answer(cell):
+                    notes.append(f"{label} was not answered (it still raises NotImplementedError).")
+                else:
+                    notes.append(f"{label} raised {name}{': ' + value if value else ''}.")
+            elif kind == "stream" and OUTPUT_TRUNCATED.split(":")[0] in output.get("text", ""):
+                notes.append(f"{label} printed too much; the rest of its output was dropped.")
+            elif kind == "stream" and output.get("text", "").startswith(STDERR_NOTE):
+                notes.append(f"{label} wrote warnings to stderr; they were not counted against the test.")
+    if not_run:
+        notes.append(f"{not_run} later cell(s) could not run and scored zero.")
+    return list(dict.fromkeys(notes))
+
+
+def _is_test(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _is_answer(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def _cell_label(cell, index: int) -> str:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("grade_id"):
+        kind = "test cell" if meta.get("grade") and not meta.get("solution") else "answer cell"
+        return f"The {kind} '{meta['grade_id']}'"
+    return f"Cell {index + 1}"
+
+
+def test_results(nb, scores: dict[str, tuple[float, float]]) -> list[TestResult]:
+    """One :class:`TestResult` per graded test cell, with ``scores`` ({grade id: (score, max)}) from the gradebook."""
+    results = []
+    for cell in nb.cells:
+        if not nbgrader_utils.is_grade(cell) or nbgrader_utils.is_solution(cell):
+            continue
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        score, max_score = scores.get(grade_id, (0.0, float(cell.metadata["nbgrader"].get("points", 0))))
+        reason = failure_reason(cell) if score < max_score else ""
+        results.append(TestResult(grade_id, float(score or 0), float(max_score), reason or ("" if score >= max_score else "failed")))
+    return results

@@ -158,30 +158,28 @@ def run_pool(jobs: list[dict], workers: int, timeout: float, on_result, on_failu
 
     A job whose worker dies or exceeds ``timeout`` is retried on a fresh
     worker up to ``max_attempts`` times in all, then ``on_failure(job,
-    reason)`` is called. The callbacks run one at a time (under a lock).
+    reason)`` is called. The callbacks run in the calling thread, one at a
+    time, while the workers go on with the next jobs. An exception from a
+    callback is raised once every job has ended.
     """
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put((job, 1))
+    settled: queue.Queue = queue.Queue()  # (callback, arguments) of each job that has ended
+    all_settled = threading.Event()
+    count = [0]
     lock = threading.Lock()
-    remaining = [len(jobs)]
-    errors: list[BaseException] = []
 
-    def finish(callback, *args):
+    def settle(callback, *args) -> None:
+        settled.put((callback, args))
         with lock:
-            try:
-                callback(*args)
-            except BaseException as error:  # re-raised below, after every job has ended
-                errors.append(error)
-            finally:
-                remaining[0] -= 1
+            count[0] += 1
+            if count[0] == len(jobs):
+                all_settled.set()
 
-    def slot():
+    def slot() -> None:
         worker = None
-        while True:
-            with lock:
-                if remaining[0] == 0:
-                    break
+        while not all_settled.is_set():
             try:
                 job, attempt = todo.get(timeout=0.2)
             except queue.Empty:
@@ -189,7 +187,7 @@ def run_pool(jobs: list[dict], workers: int, timeout: float, on_result, on_failu
             try:
                 if worker is None:
                     worker = Worker(log)
-                finish(on_result, worker.run(job, timeout))
+                settle(on_result, worker.run(job, timeout))
             except WorkerDied as error:
                 if worker is not None:
                     worker.kill()
@@ -197,13 +195,20 @@ def run_pool(jobs: list[dict], workers: int, timeout: float, on_result, on_failu
                 if attempt < max_attempts:
                     todo.put((job, attempt + 1))
                 else:
-                    finish(on_failure, job, str(error))
+                    settle(on_failure, job, str(error))
         if worker is not None:
             worker.close()
 
     threads = [threading.Thread(target=slot, daemon=True) for _ in range(max(1, workers))]
     for thread in threads:
         thread.start()
+    errors: list[BaseException] = []
+    for _ in jobs:
+        callback, args = settled.get()
+        try:
+            callback(*args)
+        except BaseException as error:  # re-raised below, after every job has ended
+            errors.append(error)
     for thread in threads:
         thread.join()
     if errors:

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
 from course_utils import authoring
 from course_utils.grading import course, warm
 from course_utils.grading.autograde import Settings
-from course_utils.grading.limits import GIB, Limits
 
-REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENT = "01_store_interface"
-
-TEST_LIMITS = Limits(cell_seconds=20, notebook_seconds=300, memory_bytes=2 * GIB)
-"""Short enough that the infinite loops end quickly, roomy enough for notebook 01."""
+from grading_course import ASSIGNMENT, REPO, TEST_LIMITS
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +61,3 @@ def release(template_course):
 def exercises():
     """Answers and hidden tests of notebook 01, from solutions/."""
     return authoring.read_exercises(REPO / "notebooks" / f"{ASSIGNMENT}.ipynb", REPO / "solutions")
-
-
-def settings_for(root: Path, data_dir: Path, workers: int) -> Settings:
-    """Grading settings for a test course."""
-    return Settings(course_root=root, repo=REPO, limits=TEST_LIMITS, data_dir=data_dir, workers=workers)

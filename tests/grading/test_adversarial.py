@@ -22,7 +22,7 @@ from nbgrader.api import Gradebook
 from course_utils.grading import gradebook, pipeline, report, sandbox
 
 import grading_submissions as subs
-from conftest import ASSIGNMENT, REPO, settings_for
+from grading_course import ASSIGNMENT, REPO, TEST_LIMITS, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -146,8 +146,6 @@ def test_cheats_are_caught_by_the_second_look(graded):
 
 def test_limits_stopped_the_runaway_submissions_quickly(graded):
     results = graded["results"]
-    from conftest import TEST_LIMITS
-
     for name in ("infinite_loop", "unstoppable_loop"):
         assert results[name].seconds < TEST_LIMITS.cell_seconds + 60
     assert "memory limit" in results["memory_hog"].report.summary()

@@ -10,7 +10,7 @@ import pytest
 from course_utils.grading import collect
 
 import grading_submissions as subs
-from conftest import ASSIGNMENT
+from grading_course import ASSIGNMENT
 
 
 @pytest.mark.parametrize(

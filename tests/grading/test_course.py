@@ -9,7 +9,7 @@ from nbgrader.api import Gradebook
 from course_utils import authoring
 from course_utils.grading import course, gradebook
 
-from conftest import ASSIGNMENT, REPO
+from grading_course import ASSIGNMENT, REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 

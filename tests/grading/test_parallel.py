@@ -12,7 +12,7 @@ from course_utils.grading import gradebook, worker
 from course_utils.grading.autograde import autograde
 
 import grading_submissions as subs
-from conftest import ASSIGNMENT, REPO, settings_for
+from grading_course import ASSIGNMENT, REPO, settings_for
 
 MIX = ("full", "blank", "partial", "exception", "stderr_warnings", "misnamed_notebook", "invalid_json", "edited_test_cell")
 

@@ -15,7 +15,7 @@ from course_utils import cli
 from course_utils.grading import export, gradebook, pipeline
 
 import grading_submissions as subs
-from conftest import ASSIGNMENT
+from grading_course import ASSIGNMENT
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,23 @@
+"""What the grading tests share besides fixtures: the course, its test limits, settings.
+
+A module of its own (not ``conftest``): several test folders have a
+``conftest.py``, and ``from conftest import ...`` gets whichever was loaded last.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from course_utils.grading.autograde import Settings
+from course_utils.grading.limits import GIB, Limits
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "01_store_interface"
+
+TEST_LIMITS = Limits(cell_seconds=20, notebook_seconds=300, memory_bytes=2 * GIB)
+"""Short enough that the infinite loops end quickly, roomy enough for notebook 01."""
+
+
+def settings_for(root: Path, data_dir: Path, workers: int) -> Settings:
+    """Grading settings for a test course."""
+    return Settings(course_root=root, repo=REPO, limits=TEST_LIMITS, data_dir=data_dir, workers=workers)

@@ -7,7 +7,7 @@ temporary directory (``course-utils release``), and ``--submissions`` copies
 of the full solution are submitted. They are autograded twice, by the
 course's pipeline (isolated per-submission course copies, sandboxed kernels,
 the second look on a clean kernel): with one worker (sequential) and with
-``--workers`` (default: one per core) side by side. The two gradebooks must
+``--workers`` (default: the pipeline's, one more than the cores) side by side. The two gradebooks must
 agree. Per-submission overhead is the pipeline's sequential time per
 submission minus plain ``nbgrader autograde``'s (nbgrader's own defaults, no
 sandbox, one process for all; measured on ``--baseline`` submissions).

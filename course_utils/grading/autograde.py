@@ -12,7 +12,7 @@ temporary copy of the course (:func:`grade_submission`):
 - nbgrader's own ``autograde`` then runs in that copy, with the course's
   configuration (sandboxed kernel, limits).
 
-Worker processes (:mod:`course_utils.grading.worker`, one per core by
+Worker processes (:mod:`course_utils.grading.worker`, one more than the cores by
 default; one for sequential grading) run it and return plain data; the main
 process alone copies the autograded notebooks back and writes the grades
 into the course's gradebook with nbgrader's ``Gradebook`` API

@@ -109,7 +109,7 @@ def _grade(args) -> int:
 def _common(parser: argparse.ArgumentParser, *, limits: bool = False) -> None:
     parser.add_argument("--course", type=Path, default=REPO, help="nbgrader course directory (default: the repository)")
     if limits:
-        parser.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: one per core)")
+        parser.add_argument("--workers", type=int, default=None, help="submissions graded at once (default: one more than the cores)")
         parser.add_argument("--cell-timeout", type=int, default=None, help=f"seconds per cell (default {Limits.cell_seconds})")
         parser.add_argument(
             "--notebook-timeout", type=int, default=None, help=f"seconds per notebook (default {Limits.notebook_seconds})"

@@ -37,11 +37,18 @@ class Outcome:
 
 
 def default_workers() -> int:
-    """One grading worker per available core."""
+    """One grading worker more than the available cores.
+
+    A grading kernel often waits (for the local servers a lesson starts, for
+    the disk); with one worker per core those waits leave cores idle. On 2
+    cores, a third worker took notebook 05 from 1.66x to 1.82x the
+    sequential speed (bench/bench_grading.py).
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, cores) + 1
 
 
 def _grade_ids_of(text: str) -> set[str]:

@@ -1,7 +1,7 @@
 """A grading worker process: reads submissions to grade, one JSON line each, answers likewise.
 
 ``python -m course_utils.grading.worker`` is started by
-:class:`WorkerPool` (one per parallel slot). Each input line names one
+:func:`run_pool` (one per parallel slot). Each input line names one
 submission (:func:`spec`); the worker grades it with
 :func:`course_utils.grading.autograde.grade_submission` and writes one line
 of results. The protocol uses the worker's original standard output; the
@@ -188,7 +188,7 @@ def run_pool(jobs: list[dict], workers: int, timeout: float, on_result, on_failu
                 if worker is None:
                     worker = Worker(log)
                 settle(on_result, worker.run(job, timeout))
-            except WorkerDied as error:
+            except Exception as error:  # WorkerDied, or an answer that is not a result: never lose the job
                 if worker is not None:
                     worker.kill()
                 worker = None

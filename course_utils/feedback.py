@@ -136,6 +136,18 @@ def expect_type(value: Any, kind: type | tuple[type, ...], name: str, example: s
         )
 
 
+def choice(value: Any, name: str, right: str, wrong: str, hint: str, choices: str = "ABCD") -> None:
+    """Check multiple-choice answer ``name``: a letter of ``choices``, and ``right``.
+
+    A wrong letter raises :class:`AnswerError` with "<letter> <wrong>" and ``hint``.
+    """
+    expect_type(value, str, name, '"B"')
+    letter = value.strip().upper()
+    expect(letter in choices, f"{name} should be one of {', '.join(choices)}, not {value!r}.")
+    if letter != right:
+        raise AnswerError(f"{letter} {wrong}", hint)
+
+
 def passed(message: str) -> None:
     """Tell the student a check passed (on stdout)."""
     print(f"✓ {message}")

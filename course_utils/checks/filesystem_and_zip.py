@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 
 from course_utils import layout
-from course_utils.feedback import AnswerError, answer, expect, expect_type, lesson_value, passed, whole_number
+from course_utils.feedback import AnswerError, answer, choice, expect, expect_type, lesson_value, passed, whole_number
 
 SEPARATORS = (".", "/")
-CHOICES = ("A", "B", "C", "D")
 
 
 def busiest_directory(namespace: Mapping[str, Any]) -> None:
@@ -113,13 +112,8 @@ def shard_shape(namespace: Mapping[str, Any]) -> None:
 def zip_duplicates(namespace: Mapping[str, Any]) -> None:
     """Exercise 3: ``zip_duplicates`` is the letter of the right explanation."""
     __tracebackhide__ = True
-    value = answer(namespace, "zip_duplicates")
-    expect_type(value, str, "zip_duplicates", '"B"')
-    letter = value.strip().upper()
-    expect(letter in CHOICES, f"zip_duplicates should be one of {', '.join(CHOICES)}, not {value!r}.")
-    if letter != "A":
-        raise AnswerError(
-            f"{letter} does not explain it.",
-            "look at which names were duplicated, and at what each copy of zarr.json held",
-        )
+    choice(
+        answer(namespace, "zip_duplicates"), "zip_duplicates", "A", "does not explain it.",
+        "look at which names were duplicated, and at what each copy of zarr.json held",
+    )
     passed("Right: a zip entry cannot be rewritten in place, so every rewrite of a key appends another copy.")

@@ -6,10 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from course_utils.feedback import AnswerError, answer, expect, expect_type, lesson_value, passed, whole_number
+from course_utils.feedback import answer, choice, expect, expect_type, lesson_value, passed, whole_number
 
 METADATA_NAMES = ("zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata")
-CHOICES = ("A", "B", "C", "D")
 
 
 def _is_metadata(key: str) -> bool:
@@ -73,13 +72,8 @@ def scale0_chunk_keys(namespace: Mapping[str, Any]) -> None:
 def why_many_keys(namespace: Mapping[str, Any]) -> None:
     """Exercise 3: ``why_many_keys`` is the letter of the right explanation."""
     __tracebackhide__ = True
-    value = answer(namespace, "why_many_keys")
-    expect_type(value, str, "why_many_keys", '"B"')
-    letter = value.strip().upper()
-    expect(letter in CHOICES, f"why_many_keys should be one of {', '.join(CHOICES)}, not {value!r}.")
-    if letter != "A":
-        raise AnswerError(
-            f"{letter} is not the reason.",
-            "look again at the measurement above: what does the file system do for every key?",
-        )
+    choice(
+        answer(namespace, "why_many_keys"), "why_many_keys", "A", "is not the reason.",
+        "look again at the measurement above: what does the file system do for every key?",
+    )
     passed("Right: on a file system every key is a file, and every file has a fixed cost.")

@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 from course_utils.grading.config import REPO
-from course_utils.grading.limits import GIB, Limits
+from course_utils.grading.quota import GIB, Limits
 
 
 def _limits(args: argparse.Namespace) -> Limits:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils.grading.limits import Limits
+from course_utils.grading.quota import Limits
 
 COURSE_ID = "ome-zarr-course"
 REPO = Path(__file__).resolve().parents[2]

@@ -1,7 +1,8 @@
 """Per-submission limits, and the kernel manager that enforces them.
 
-:class:`Limits` holds what one submission may use: seconds per cell and per
-notebook, memory, file size, output. The defaults suit the course (every
+:class:`Limits` (defined in :mod:`course_utils.grading.quota`) holds what one
+submission may use: seconds per cell and per notebook, memory, file size,
+output. The defaults suit the course (every
 notebook runs in well under 30 s and 1 GB); change them in
 ``nbgrader_config.py`` or with the ``course-utils autograde`` options.
 
@@ -26,16 +27,13 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Dict, Int, List, Unicode
 
 from course_utils.grading import sandbox
-
-GIB = 2**30
-MIB = 2**20
+from course_utils.grading.quota import GIB, MIB, Limits  # noqa: F401  (re-exported)
 
 HOME_CACHE_DIRS = (".cache/itkwasm", ".cache/wasmtime", ".cache/matplotlib", ".config/matplotlib")
 """Parts of a warm home directory copied into each grading kernel's home (compiled code, font lists)."""
@@ -58,38 +56,6 @@ OFFLINE_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
 """Environment of every grading kernel."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use while it is graded.
-
-    ``cell_seconds``: wall time of one cell before it is interrupted (and
-    the kernel stopped if it does not stop). ``notebook_seconds``: wall time
-    of the whole notebook; cells after it is used up are not run.
-    ``memory_bytes``: the kernel's data segment (``RLIMIT_DATA``); an
-    allocation beyond it raises ``MemoryError`` in the cell. ``file_bytes``:
-    the largest file the kernel may write. ``output_bytes``: text and data a
-    cell may print that is kept (the rest is dropped with a note).
-    """
-
-    cell_seconds: int = 120
-    notebook_seconds: int = 600
-    memory_bytes: int = 3 * GIB
-    file_bytes: int = 1 * GIB
-    output_bytes: int = 1 * MIB
-
-    def as_dict(self) -> dict:
-        """The limits as a plain dict (for JSON and traitlets config)."""
-        return asdict(self)
-
-    def describe(self) -> str:
-        """One line for logs and the instructor guide."""
-        return (
-            f"{self.cell_seconds} s per cell, {self.notebook_seconds} s per notebook, "
-            f"{self.memory_bytes / GIB:g} GiB memory, {self.file_bytes / GIB:g} GiB per file, "
-            f"{self.output_bytes / MIB:g} MiB output per cell"
-        )
 
 
 def copy_home(template: Path, home: Path) -> None:

@@ -36,6 +36,7 @@ import numpy as np
 import tifffile
 
 from course_utils import mode
+from course_utils.keys import natural_key
 
 # --------------------------------------------------------------------------
 # TIFF: where the pixels are, and references to them
@@ -250,11 +251,7 @@ def files_with_sizes(root: str | os.PathLike) -> list[tuple[str, int]]:
     found = [
         (p.relative_to(root).as_posix(), p.stat().st_size) for p in root.rglob("*") if p.is_file()
     ]
-    return sorted(found, key=lambda item: [_natural(part) for part in item[0].split("/")])
-
-
-def _natural(part: str) -> tuple[int, int | str]:
-    return (0, int(part)) if part.isdigit() else (1, part)
+    return sorted(found, key=lambda item: natural_key(item[0]))
 
 
 @dataclass(frozen=True)

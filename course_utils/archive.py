@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import struct
 import tempfile
@@ -40,9 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from course_utils.keys import METADATA_NAMES, ROOT_MARKERS, is_metadata, natural_key
+
 __all__ = [
     "ArchiveError",
-    "METADATA_NAMES",
     "OZX_SUFFIX",
     "ZipReport",
     "archive_order",
@@ -53,12 +53,8 @@ __all__ = [
     "write_zip",
 ]
 
-#: Last key segments that name Zarr metadata documents, in the order an archive lists them.
-METADATA_NAMES = ("zarr.json", ".zgroup", ".zarray", ".zattrs", ".zmetadata")
 #: The file name ending of a single-file OME-Zarr (RFC-9).
 OZX_SUFFIX = ".ozx"
-#: Markers of a Zarr store's root.
-_ROOT_MARKERS = ("zarr.json", ".zgroup", ".zarray")
 #: Every entry gets this timestamp, so the same store always packs to the same bytes.
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 _COPY_BUFFER = 1 << 20
@@ -75,21 +71,12 @@ class ArchiveError(ValueError):
 # --------------------------------------------------------------------------
 
 
-def _natural(text: str) -> list[Any]:
-    """Sort key that puts ``c/2`` before ``c/10``."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def _is_metadata(key: str) -> bool:
-    return key.rpartition("/")[2] in METADATA_NAMES
-
-
 def _order_key(key: str) -> tuple[Any, ...]:
     parent, _, name = key.rpartition("/")
     depth = key.count("/")
-    if _is_metadata(key):
-        return (0, depth, _natural(parent), METADATA_NAMES.index(name))
-    return (1, depth, _natural(parent), _natural(name))
+    if is_metadata(key):
+        return (0, depth, natural_key(parent), METADATA_NAMES.index(name))
+    return (1, depth, natural_key(parent), natural_key(name))
 
 
 def archive_order(keys: Iterable[str]) -> list[str]:
@@ -121,7 +108,7 @@ def _require_store(source: str | os.PathLike) -> Path:
     root = Path(source)
     if not root.is_dir():
         raise ArchiveError(f"{root} is not a directory: pass the folder of a Zarr directory store")
-    if not any((root / marker).is_file() for marker in _ROOT_MARKERS):
+    if not any((root / marker).is_file() for marker in ROOT_MARKERS):
         raise ArchiveError(
             f"{root} is not a Zarr store: it has no zarr.json, .zgroup or .zarray at its top"
         )
@@ -318,14 +305,14 @@ def verify_zip(path: str | os.PathLike) -> ZipReport:
         infos = [info for info in zf.infolist() if not info.is_dir()]
         names = [info.filename for info in infos]
         counts = Counter(names)
-        duplicates = tuple(sorted((name for name, n in counts.items() if n > 1), key=_natural))
+        duplicates = tuple(sorted((name for name, n in counts.items() if n > 1), key=natural_key))
         try:
             bad = zf.testzip()
         except (zipfile.BadZipFile, OSError, EOFError, struct.error) as error:
             raise ArchiveError(f"{path} is a corrupt zip file ({error})") from None
         comment = zf.comment
-    metadata = [name for name in names if _is_metadata(name)]
-    first_chunk = next((i for i, name in enumerate(names) if not _is_metadata(name)), len(names))
+    metadata = [name for name in names if is_metadata(name)]
+    first_chunk = next((i for i, name in enumerate(names) if not is_metadata(name)), len(names))
     metadata_first = names[: len(metadata)] == metadata and first_chunk == len(metadata)
     return ZipReport(
         path=path,

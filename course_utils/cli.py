@@ -55,7 +55,7 @@ def _serve_s3(args: argparse.Namespace) -> int:
 def _serve_http(args: argparse.Namespace) -> int:
     from course_utils.servers.serve import serve_http
 
-    return serve_http(args.directory, port=args.port, quiet=args.quiet)
+    return serve_http(args.directory, port=args.port, quiet=args.quiet, cors=not args.no_cors)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_http.add_argument("directory", help="the directory to serve")
     serve_http.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     serve_http.add_argument("--quiet", action="store_true", help="do not print each request")
+    serve_http.add_argument(
+        "--no-cors", action="store_true",
+        help="send no CORS headers, so web pages on other origins cannot read the files",
+    )
     serve_http.set_defaults(run=_serve_http)
 
     sync = commands.add_parser(

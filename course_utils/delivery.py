@@ -65,6 +65,9 @@ NOTEBOOKS_DIR = "notebooks"
 
 README_FILE = "README.md"
 
+GLOSSARY_FILE = "GLOSSARY.md"
+"""The course glossary, in :data:`NOTEBOOKS_DIR` beside the lessons; every header links it."""
+
 HEADER_TAG = "course-header"
 """Cell tag (and cell id) of the markdown cell with the badges, first in every notebook."""
 
@@ -189,8 +192,14 @@ def notebook_label(notebook: str) -> str:
 # --- the two cells at the top of every notebook -----------------------------------
 
 
+def glossary_url(repository: str | None = None) -> str:
+    """The glossary's page on GitHub (what a notebook opened in Colab can link to)."""
+    repository = _normalise(repository or repository_url())
+    return f"{repository}/blob/{BRANCH}/{NOTEBOOKS_DIR}/{GLOSSARY_FILE}"
+
+
 def header_source(notebook: str, repository: str | None = None) -> str:
-    """The markdown of a notebook's header cell: its Colab and Binder badges, and the course."""
+    """The markdown of a notebook's header cell: its Colab and Binder badges, the course, the glossary."""
     repository = _normalise(repository or repository_url())
     colab = f"[![Open in Colab]({COLAB_BADGE})]({colab_url(notebook, repository)})"
     binder = f"[![Open in Binder]({BINDER_BADGE})]({binder_url(notebook, repository)})"
@@ -198,7 +207,9 @@ def header_source(notebook: str, repository: str | None = None) -> str:
         f"{colab} {binder}\n"
         "\n"
         f"Part of the course [*{COURSE_TITLE}*]({repository}). In Google Colab, run the "
-        "set-up cell below first; anywhere else it does nothing."
+        "set-up cell below first; anywhere else it does nothing. Terms such as *store*, "
+        f"*chunk*, *shard* or *range request* are explained in the [glossary]({GLOSSARY_FILE}) "
+        f"([on GitHub]({glossary_url(repository)}))."
     )
 
 

@@ -18,7 +18,7 @@ so redefining anything here cannot turn a failing hidden test into a pass.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MISSING_HINT = "write your answer in the cell above, run it, then run this cell again"
@@ -136,16 +136,32 @@ def expect_type(value: Any, kind: type | tuple[type, ...], name: str, example: s
         )
 
 
-def choice(value: Any, name: str, right: str, wrong: str, hint: str, choices: str = "ABCD") -> None:
+def expect_keys(value: Any, keys: Sequence[str], name: str, example: str) -> None:
+    """Check that answer ``name`` is a dict with exactly ``keys``; ``example`` shows a valid one."""
+    expect_type(value, dict, name, example)
+    if set(value) != set(keys):
+        wanted = ", ".join(repr(k) for k in keys[:-1]) + f" and {keys[-1]!r}" if len(keys) > 1 else repr(keys[0])
+        found = sorted(map(str, value))
+        raise AnswerError(f"`{name}` should have exactly the keys {wanted}, not {found}.", f"for example: {example}")
+
+
+def choice(
+    value: Any, name: str, right: str, wrong: str | Mapping[str, str], hint: str | None = None,
+    choices: str = "ABCD",
+) -> None:
     """Check multiple-choice answer ``name``: a letter of ``choices``, and ``right``.
 
-    A wrong letter raises :class:`AnswerError` with "<letter> <wrong>" and ``hint``.
+    ``wrong`` says why a wrong letter is wrong: one text for every wrong
+    letter, or a text per letter (the better feedback: it answers the
+    misconception that letter stands for). A wrong letter raises
+    :class:`AnswerError` with "<letter>: <why>" and ``hint``.
     """
-    expect_type(value, str, name, '"B"')
+    expect_type(value, str, name, f'"{choices[-1]}"')
     letter = value.strip().upper()
     expect(letter in choices, f"{name} should be one of {', '.join(choices)}, not {value!r}.")
     if letter != right:
-        raise AnswerError(f"{letter} {wrong}", hint)
+        why = wrong if isinstance(wrong, str) else wrong[letter]
+        raise AnswerError(f"{letter}: {why}", hint)
 
 
 def passed(message: str) -> None:

@@ -14,10 +14,9 @@ Everything else that lists packages is generated from those pins by
 * ``binder/environment.yml`` and ``binder/postBuild`` -- Binder
   (repo2docker): the same pins, then the course package with
   ``pip install --no-deps .``;
-* the Colab install line, :func:`colab_install_command`: every runtime pin
-  spelled out, plus the course package from git. (The notebooks' own Colab
-  set-up cell, built by :mod:`course_utils.delivery`, installs just the course
-  package from git: its exact-pinned dependencies bring the same set.)
+* Colab: the notebooks' set-up cell, built by :mod:`course_utils.delivery`,
+  installs the course package from git; its exact-pinned dependencies bring
+  the same set.
 
 ``course-utils pins --write`` also writes Binder's student configuration,
 which does not depend on the pins (:func:`binder_student_files`): a
@@ -32,7 +31,6 @@ everything that links to the repository from it.
 from __future__ import annotations
 
 import json
-import shlex
 import stat
 import sys
 import tomllib
@@ -251,43 +249,6 @@ def _stale(files: dict[Path, str]) -> list[Path]:
         elif _must_be_executable(path) and not path.stat().st_mode & stat.S_IXUSR:
             stale.append(path)
     return stale
-
-
-def colab_install_command(
-    repository: str | None = None,
-    ref: str | None = None,
-    root: Path | None = None,
-) -> str:
-    """One ``pip install`` line for Colab: the runtime pins plus the course package.
-
-    The course package comes from ``repository`` (default: the configured
-    course repository, :data:`COURSE_REPOSITORY`; a ``git+`` URL is built
-    from it; ``ref`` picks a branch, tag or commit). Arguments are quoted for
-    a shell, so the line works after ``!`` or ``%`` in a notebook cell.
-    """
-    if repository is None:
-        from course_utils.delivery import repository_url  # delivery builds on this module
-
-        repository = repository_url(root)
-    url = repository if repository.startswith("git+") else f"git+{repository}"
-    if ref:
-        url = f"{url}@{ref}"
-    requirements = [*runtime_requirements(root), f"{project_name(root)} @ {url}"]
-    return shlex.join(["pip", "install", *requirements])
-
-
-def __getattr__(name: str) -> Any:
-    """``COURSE_REPOSITORY``: the configured course repository, read when asked for.
-
-    It comes from ``[project.urls]`` in ``pyproject.toml`` (see
-    :func:`course_utils.delivery.repository_url`), so it is never a second
-    copy of the address.
-    """
-    if name == "COURSE_REPOSITORY":
-        from course_utils.delivery import repository_url  # delivery builds on this module
-
-        return repository_url()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- Binder: what students get -------------------------------------------------

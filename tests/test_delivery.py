@@ -59,7 +59,6 @@ def test_the_url_is_configured_in_pyproject():
         configured = tomllib.load(handle)["project"]["urls"][delivery.URL_LABEL]
     assert URL == configured.rstrip("/")
     assert URL.startswith("https://github.com/")
-    assert pins.COURSE_REPOSITORY == URL  # the older name reads the same place
 
 
 def test_no_code_or_configuration_holds_a_copy_of_the_url():
@@ -151,6 +150,10 @@ def test_notebook_starts_with_its_header_and_setup_cell(path):
     assert colab == [(OWNER, NAME, delivery.BRANCH, _relative(path))]
     assert binder == [(OWNER, NAME, delivery.BRANCH, f"lab/tree/{_relative(path)}")]
     assert f"]({URL})" in header.source
+    # The glossary is one click away, in JupyterLab (beside the notebook) and in Colab (GitHub).
+    assert f"]({delivery.GLOSSARY_FILE})" in header.source
+    assert (path.parent / delivery.GLOSSARY_FILE).is_file()
+    assert f"]({URL}/blob/{delivery.BRANCH}/{delivery.NOTEBOOKS_DIR}/{delivery.GLOSSARY_FILE})" in header.source
     # The set-up cell installs from the configured repository.
     assert f'"{delivery.install_requirement(URL)}"' in setup.source
     assert f"git+{URL}@{delivery.BRANCH}" in setup.source
@@ -222,7 +225,6 @@ def test_a_fork_changes_one_line_and_every_link_follows(tmp_path):
     after = nbformat.read(path, as_version=4)
     assert _plain(after) == _plain(before), "sync must not touch the lesson's own cells"
     assert f"git+{FORK}@{delivery.BRANCH}" in after.cells[1].source
-    assert "someone-else/a-fork-of-the-course" in pins.colab_install_command(root=tmp_path)
 
 
 def test_sync_is_idempotent_and_never_duplicates(tmp_path):

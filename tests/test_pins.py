@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-import shlex
 import shutil
 import stat
 import subprocess
@@ -178,22 +177,6 @@ def test_installed_version_matches_pin(requirement):
     assert Version(installed) == Version(_pinned_version(requirement)), (
         f"{name} {installed} is installed but pyproject.toml pins {requirement}"
     )
-
-
-# --- Colab ----------------------------------------------------------------------
-
-
-def test_colab_install_command_installs_runtime_pins_and_course_package():
-    command = pins.colab_install_command()
-    assert "\n" not in command
-    words = shlex.split(command)
-    assert words[:2] == ["pip", "install"]
-    assert words[2:-1] == RUNTIME
-    assert words[-1] == f"course-utils @ git+{pins.COURSE_REPOSITORY}"
-    Requirement(words[-1])  # a valid direct reference
-
-    other = pins.colab_install_command("https://example.org/fork.git", ref="v1")
-    assert shlex.split(other)[-1] == "course-utils @ git+https://example.org/fork.git@v1"
 
 
 # --- binary distributions for every supported Python (slow) ---------------------

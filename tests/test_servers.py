@@ -362,6 +362,24 @@ def test_http_server_allows_browser_viewers(web):
     assert requests.get(web.url("hello.txt"), timeout=5).headers["Access-Control-Allow-Origin"] == "*"
 
 
+def test_http_server_answers_404s_with_cors_too(web):
+    response = requests.get(web.url("missing/zarr.json"), timeout=5)
+    assert response.status_code == 404
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_http_server_without_cors_sends_no_cors_headers(site):
+    with LocalHTTPServer(site, cors=False) as plain:
+        answers = [
+            requests.get(plain.url("hello.txt"), timeout=5),
+            requests.get(plain.url("missing.txt"), timeout=5),
+            requests.options(plain.url("hello.txt"), timeout=5),
+        ]
+    assert [a.status_code for a in answers] == [200, 404, 405]
+    for answer in answers:
+        assert not any(name.lower().startswith("access-control-") for name in answer.headers)
+
+
 def test_http_url_of_a_path_inside_the_directory(web, site):
     assert web.url(site / "sub" / "data.bin") == web.url("sub/data.bin")
     assert web.url("a b.txt").endswith("/a%20b.txt")
@@ -587,6 +605,17 @@ def test_cli_serve_http_prints_the_url_and_stops_on_ctrl_c(site):
     assert "GET    /hello.txt  200" in rest
     assert "stopped after 1 requests" in rest
     assert not is_listening(port)
+
+
+def test_cli_serve_http_no_cors_sends_no_cors_headers(site):
+    process, lines = _run_cli(["serve-http", str(site), "--no-cors", "--quiet"])
+    try:
+        url = next(line.split()[-1] for line in lines if line.startswith("URL"))
+        response = requests.get(url + "hello.txt", timeout=5)
+    finally:
+        _interrupt(process)
+    assert any("no CORS headers" in line for line in lines)
+    assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_cli_serve_s3_uploads_the_directory_and_stops_on_ctrl_c(site):

@@ -11,12 +11,21 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from course_utils.feedback import AnswerError, answer, expect, expect_type, lesson_value, passed, whole_number
+from course_utils.feedback import (
+    AnswerError,
+    answer,
+    expect,
+    expect_keys,
+    expect_type,
+    lesson_value,
+    passed,
+    whole_number,
+)
+from course_utils.keys import is_metadata
 
 #: Bytes a metadata read may spend beyond the metadata documents: the small
 #: error bodies of the keys zarr probes for and does not find (404).
 PROBE_ALLOWANCE = 4096
-METADATA_NAMES = ("zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata")
 CHOICES = ("A", "B")
 
 
@@ -26,9 +35,7 @@ def _store_sizes(namespace: Mapping[str, Any]) -> tuple[int, int]:
     url = lesson_value(namespace, "volume_url")
     found = s3.filesystem().find(url, detail=True)
     total = sum(int(info["size"]) for info in found.values())
-    metadata = sum(
-        int(info["size"]) for name, info in found.items() if name.rsplit("/", 1)[-1] in METADATA_NAMES
-    )
+    metadata = sum(int(info["size"]) for name, info in found.items() if is_metadata(name))
     return total, metadata
 
 
@@ -37,13 +44,7 @@ def metadata_only(namespace: Mapping[str, Any]) -> None:
     __tracebackhide__ = True
     value = answer(namespace, "metadata_only")
     example = '{"metadata_bytes": 1234, "total_bytes": 5678, "answer": "A"}'
-    expect_type(value, dict, "metadata_only", example)
-    expect(
-        set(value) == {"metadata_bytes", "total_bytes", "answer"},
-        f"`metadata_only` should have exactly the keys 'metadata_bytes', 'total_bytes' and 'answer', "
-        f"not {sorted(value)}.",
-        f"for example: {example}",
-    )
+    expect_keys(value, ("metadata_bytes", "total_bytes", "answer"), "metadata_only", example)
     metadata_bytes = whole_number(value["metadata_bytes"], "metadata_only['metadata_bytes']", "cost.bytes")
     total_bytes = whole_number(value["total_bytes"], "metadata_only['total_bytes']", "fs.du(volume_url)")
     letter = value["answer"]

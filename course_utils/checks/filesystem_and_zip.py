@@ -10,7 +10,17 @@ from typing import Any
 import numpy as np
 
 from course_utils import layout
-from course_utils.feedback import AnswerError, answer, choice, expect, expect_type, lesson_value, passed, whole_number
+from course_utils.feedback import (
+    AnswerError,
+    answer,
+    choice,
+    expect,
+    expect_keys,
+    expect_type,
+    lesson_value,
+    passed,
+    whole_number,
+)
 
 SEPARATORS = (".", "/")
 
@@ -20,12 +30,7 @@ def busiest_directory(namespace: Mapping[str, Any]) -> None:
     __tracebackhide__ = True
     counts = answer(namespace, "busiest_directory")
     example = '{".": 1000, "/": 10}'
-    expect_type(counts, dict, "busiest_directory", example)
-    expect(
-        set(counts) == set(SEPARATORS),
-        f"`busiest_directory` should have exactly the keys '.' and '/', not {sorted(map(str, counts))}.",
-        f"for example: {example}",
-    )
+    expect_keys(counts, SEPARATORS, "busiest_directory", example)
     stores = {
         ".": Path(lesson_value(namespace, "flat_store")),
         "/": Path(lesson_value(namespace, "nested_store")),

@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from course_utils.feedback import AnswerError, answer, expect, expect_type, lesson_value, passed, whole_number
+from course_utils.feedback import (
+    AnswerError,
+    answer,
+    expect,
+    expect_keys,
+    lesson_value,
+    passed,
+    whole_number,
+)
 
 EXAMPLE = '{"axes": ["z", "y", "x"], "n_scales": 2, "shapes": [(10, 64, 64), (10, 32, 32)]}'
 
@@ -46,12 +54,7 @@ def copy_description(namespace: Mapping[str, Any]) -> None:
     __tracebackhide__ = True
     value = answer(namespace, "copy_description")
     copy = Path(lesson_value(namespace, "copy"))
-    expect_type(value, dict, "copy_description", EXAMPLE)
-    expect(
-        set(value) == {"axes", "n_scales", "shapes"},
-        f"`copy_description` should have exactly the keys 'axes', 'n_scales' and 'shapes', not {sorted(value)}.",
-        f"for example: {EXAMPLE}",
-    )
+    expect_keys(value, ("axes", "n_scales", "shapes"), "copy_description", EXAMPLE)
     axes, shapes, chunks = _truth(copy)
 
     given_axes = value["axes"]

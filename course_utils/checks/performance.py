@@ -9,7 +9,14 @@ from typing import Any
 import numcodecs
 import numpy as np
 
-from course_utils.feedback import AnswerError, answer, expect, expect_type, lesson_value, passed
+from course_utils.feedback import (
+    AnswerError,
+    answer,
+    expect,
+    expect_type,
+    lesson_value,
+    passed,
+)
 
 RATIO_TOLERANCE = 1e-3
 """Relative tolerance on a compression ratio (it is a float)."""

@@ -9,7 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.feedback import AnswerError, answer, expect, expect_type, lesson_value, passed, whole_number
+from course_utils.feedback import (
+    AnswerError,
+    answer,
+    expect,
+    expect_keys,
+    expect_type,
+    lesson_value,
+    passed,
+    whole_number,
+)
 
 REGION_ROWS = (1000, 1200)
 """Exercise 1: rows ``start:stop`` of the region to read through the adapter."""
@@ -78,12 +87,7 @@ def row_cost(namespace: Mapping[str, Any]) -> None:
     value = answer(namespace, "row_cost")
     bands = lesson_value(namespace, "bands")
     example = '{"key": "3.0", "bytes": 123456}'
-    expect_type(value, dict, "row_cost", example)
-    expect(
-        set(value) == {"key", "bytes"},
-        f"`row_cost` should have exactly the keys 'key' and 'bytes', not {sorted(value)}.",
-        f"for example: {example}",
-    )
+    expect_keys(value, ("key", "bytes"), "row_cost", example)
     expect_type(value["key"], str, "row_cost['key']", '"3.0"')
     n_bytes = whole_number(value["bytes"], "row_cost['bytes']", "123456")
     key, truth, rows = _band_truth(bands)

@@ -6,13 +6,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from course_utils.feedback import answer, choice, expect, expect_type, lesson_value, passed, whole_number
-
-METADATA_NAMES = ("zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata")
-
-
-def _is_metadata(key: str) -> bool:
-    return key.rsplit("/", 1)[-1] in METADATA_NAMES
+from course_utils.feedback import (
+    answer,
+    choice,
+    expect,
+    expect_keys,
+    lesson_value,
+    passed,
+    whole_number,
+)
+from course_utils.keys import is_metadata
 
 
 def _first_scale_path(keys: Mapping[str, Any]) -> str:
@@ -26,12 +29,7 @@ def key_counts(namespace: Mapping[str, Any]) -> None:
     counts = answer(namespace, "key_counts")
     keys = lesson_value(namespace, "keys_v05")
     example = '{"total": 10, "metadata": 3, "chunks": 7}'
-    expect_type(counts, dict, "key_counts", example)
-    expect(
-        set(counts) == {"total", "metadata", "chunks"},
-        f"`key_counts` should have exactly the keys 'total', 'metadata' and 'chunks', not {sorted(counts)}.",
-        f"for example: {example}",
-    )
+    expect_keys(counts, ("total", "metadata", "chunks"), "key_counts", example)
     total = whole_number(counts["total"], "key_counts['total']", "len(keys_v05)")
     metadata = whole_number(counts["metadata"], "key_counts['metadata']", "3")
     chunks = whole_number(counts["chunks"], "key_counts['chunks']", "7")
@@ -40,7 +38,7 @@ def key_counts(namespace: Mapping[str, Any]) -> None:
         f"total ({total}) should equal metadata ({metadata}) + chunks ({chunks}).",
         "every key is either a metadata document or a chunk",
     )
-    true_metadata = sum(_is_metadata(k) for k in keys)
+    true_metadata = sum(is_metadata(k) for k in keys)
     expect(
         total == len(keys),
         f"key_counts['total'] is {total}, but the store holds a different number of keys.",

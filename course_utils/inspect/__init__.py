@@ -43,8 +43,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from course_utils.keys import METADATA_NAMES
+
 from .local import _inspect_path
-from .metadata import METADATA_NAMES
 from .remote import _inspect_url
 from .stores import _inspect_mapping, _inspect_zarr_object
 from .summary import ArrayInfo, StoreError, StoreSummary, format_bytes

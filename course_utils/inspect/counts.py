@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 
+from course_utils.keys import METADATA_NAMES, ROOT_MARKERS
+from course_utils.keys import natural_key as _natural_key
+
 from .metadata import (
-    METADATA_NAMES,
-    ROOT_MARKERS,
     CONSOLIDATED_KEYS,
     _consolidated,
     _Metadata,
-    _natural_key,
     _ome,
     _wanted,
 )

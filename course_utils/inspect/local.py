@@ -12,11 +12,13 @@ import sys
 import warnings
 import zipfile
 
+from course_utils.keys import METADATA_NAMES, ROOT_MARKERS
+from course_utils.keys import natural_key as _natural_key
+
 from .counts import _Counts, _summary
-from .metadata import METADATA_NAMES, ROOT_MARKERS, _Metadata, _natural_key, _wanted
+from .metadata import _Metadata, _wanted
 from .summary import StoreError, StoreSummary, _not_zarr, _one_line
 from .zipped import ZIP_SUFFIXES, _inspect_zip_path
-
 
 #: Local directories with at least this many files get their sizes from
 #: several forked processes (Linux only): one ``stat`` per file is what costs.
@@ -65,7 +67,7 @@ def _walk(root: str) -> tuple[_Dirs, int, list[str], int, str, list[str]]:
         if names:
             dirs.append((path, names))
             n_files += len(names)
-            for name in METADATA_NAMES.intersection(names):
+            for name in set(METADATA_NAMES).intersection(names):
                 metadata_keys.append(rel + name)
     return dirs, n_files, metadata_keys, max(best_n, 0), best_dir, notes
 

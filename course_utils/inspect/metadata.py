@@ -8,24 +8,16 @@ the OME-Zarr version and scales).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from course_utils.keys import METADATA_NAMES
+from course_utils.keys import natural_key as _natural_key
+
 from .summary import ArrayInfo, _one_line
 
-
-#: File names (last key segment) that hold Zarr metadata; every other key is a chunk.
-METADATA_NAMES = frozenset({"zarr.json", ".zgroup", ".zattrs", ".zarray", ".zmetadata"})
-#: At least one of these must sit at the top of a store for it to be Zarr.
-ROOT_MARKERS = ("zarr.json", ".zgroup", ".zarray")
 #: Metadata documents read from anywhere in the store (the rest only at the root).
 _ARRAY_METADATA = frozenset({"zarr.json", ".zarray"})
-
-
-def _natural_key(path: str) -> list[Any]:
-    parts = re.split(r"(\d+)", path)
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
 
 
 def _v2_dtype(spec: Any) -> str:

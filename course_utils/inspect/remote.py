@@ -16,12 +16,14 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from course_utils.keys import METADATA_NAMES, ROOT_MARKERS
+from course_utils.keys import natural_key as _natural_key
+
 from .counts import _busiest, _chunk_levels, _Counts, _grid, _summary_from_keys
 from .local import _inspect_path
-from .metadata import METADATA_NAMES, ROOT_MARKERS, _Metadata, _natural_key, _ome
+from .metadata import _Metadata, _ome
 from .summary import StoreError, StoreSummary, _not_zarr, _one_line
 from .zipped import ZIP_BLOCK_SIZE, ZIP_SUFFIXES, _summary_from_zipfile
-
 
 #: Concurrent metadata requests against a remote store.
 FETCH_CONCURRENCY = 32

@@ -13,10 +13,10 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from .counts import _summary_from_keys
-from .metadata import ROOT_MARKERS
-from .summary import StoreError, StoreSummary, _one_line
+from course_utils.keys import ROOT_MARKERS
 
+from .counts import _summary_from_keys
+from .summary import StoreError, StoreSummary, _one_line
 
 #: File name endings read as zip files.
 ZIP_SUFFIXES = (".zip", ".ozx")

@@ -86,15 +86,20 @@ def serve_s3(directory: str, *, bucket: str = "course", public: bool = False, po
     return 0
 
 
-def serve_http(directory: str, *, port: int = 0, quiet: bool = False) -> int:
-    """Serve ``directory`` read-only over HTTP (with range requests) until Ctrl-C."""
+def serve_http(directory: str, *, port: int = 0, quiet: bool = False, cors: bool = True) -> int:
+    """Serve ``directory`` read-only over HTTP (with range requests) until Ctrl-C.
+
+    ``cors=False`` leaves out the CORS headers, so browsers block web viewers
+    on other origins from reading it.
+    """
     source = Path(directory).resolve()
     if not source.is_dir():
         print(f"error: {directory} is not a directory")
         return 2
-    server = LocalHTTPServer(source, port=port)
+    server = LocalHTTPServer(source, port=port, cors=cors)
     with server:
-        print(f"serving      {source}  (read-only, range requests, loopback only)")
+        print(f"serving      {source}  (read-only, range requests, loopback only"
+              f"{'' if cors else ', no CORS headers'})")
         print(f"URL          {server.url()}")
         stores = sorted(p.parent for name in (".zattrs", "zarr.json") for p in source.glob(f"*/{name}"))
         if (source / ".zattrs").is_file() or (source / "zarr.json").is_file():

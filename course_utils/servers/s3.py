@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from course_utils.servers.app import App
 from course_utils.servers.process import LocalServer
 
 __all__ = ["LocalS3Server", "anonymous_policy", "build_app"]
@@ -100,8 +101,6 @@ def build_app(config: dict[str, Any]):
     )
     from werkzeug.test import Client
 
-    from course_utils.servers.child import App
-
     class QuietMotoHandler(MotoRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass
@@ -154,6 +153,12 @@ class LocalS3Server(LocalServer):
     name:
         Starting a server with a name stops the running one of that name
         first (see :class:`LocalServer`): for notebook cells run twice.
+    latency_ms, jitter_ms, bandwidth_mbps:
+        Answer like a distant object store: each request waits ``latency_ms``
+        (plus up to ``jitter_ms`` at random) before it is answered, and all
+        downloads share ``bandwidth_mbps`` megabits per second (so do all
+        uploads). See :mod:`course_utils.servers.network`; change them while
+        it runs with ``set_network()`` or ``with s3.conditions(latency_ms=20):``.
 
     Use it as a context manager, or :meth:`start` and :meth:`stop` it across
     notebook cells. :meth:`upload` copies a local directory into a bucket
@@ -170,8 +175,13 @@ class LocalS3Server(LocalServer):
         public_buckets: Sequence[str] = (),
         port: int = 0,
         name: str | None = None,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        bandwidth_mbps: float | None = None,
     ) -> None:
-        super().__init__(port=port, name=name)
+        super().__init__(
+            port=port, name=name, latency_ms=latency_ms, jitter_ms=jitter_ms, bandwidth_mbps=bandwidth_mbps
+        )
         self.bucket = bucket
         self.public_buckets = tuple(public_buckets)
 

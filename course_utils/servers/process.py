@@ -347,7 +347,7 @@ class LocalServer:
     def measure(self) -> Iterator[Cost]:
         """``with server.measure() as cost:``: what the block cost, once it ends.
 
-        ``cost.requests``, ``cost.bytes`` (downloaded), ``cost.bytes_received``
+        ``cost.requests``, ``cost.bytes`` (downloaded), ``cost.bytes_uploaded``
         (uploaded), ``cost.seconds`` and ``cost.log`` are filled in when the
         block ends (also when it raises). Measurements may be nested; requests
         from other clients during the block (e.g. another notebook) count too.

@@ -111,7 +111,7 @@ def _serve_until_interrupted(server: LocalServer, quiet: bool) -> None:
     finally:
         if server.running:
             total = server.stats()
-            print(f"\nstopped after {total.requests:,} requests, {format_bytes(total.bytes)} downloaded, "
+            print(f"\nstopped after {total.requests:,} request{'' if total.requests == 1 else 's'}, {format_bytes(total.bytes)} downloaded, "
                   f"{format_bytes(total.bytes_uploaded)} uploaded")
         server.stop()
 

@@ -159,7 +159,7 @@ class Cost(JupyterMixin):
     def __str__(self) -> str:
         if not self._done:
             return "Cost(measuring...)"
-        text = f"{self.requests} requests, {self.bytes:,} bytes downloaded"
+        text = f"{self.requests} request{'' if self.requests == 1 else 's'}, {self.bytes:,} bytes downloaded"
         if self.bytes_uploaded:
             text += f", {self.bytes_uploaded:,} bytes uploaded"
         if self.seconds is not None:

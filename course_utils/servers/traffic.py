@@ -39,7 +39,9 @@ class Request:
     object). ``query`` is the raw query string (S3 puts its operation
     there, e.g. ``list-type=2``).
     ``started`` is when the server began answering (seconds on the server's
-    clock) and ``seconds`` how long it took.
+    clock), ``seconds`` how long it took until the last byte, and
+    ``first_byte`` how long until the answer began (the status line and
+    headers): with a latency set on the server, at least that latency.
     """
 
     seq: int
@@ -51,6 +53,7 @@ class Request:
     uploaded: int
     started: float
     seconds: float
+    first_byte: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -64,6 +67,7 @@ class Request:
             "uploaded": self.uploaded,
             "started": self.started,
             "seconds": self.seconds,
+            "first_byte": self.first_byte,
         }
 
     @property
@@ -129,10 +133,20 @@ class Cost(JupyterMixin):
 
     @property
     def max_in_flight(self) -> int:
-        """The largest number of requests the server was answering at the same time."""
+        """The largest number of requests in flight at the same time: sent, and not yet answered.
+
+        A request counts from its arrival to its first byte (the time it
+        waits its latency), so requests a client sends one after another
+        never overlap, even when the server is still closing one as the
+        next arrives.
+        """
         self._check_done()
+
+        def answered(r: Request) -> float:
+            return r.started + (r.first_byte if r.first_byte is not None else r.seconds)
+
         events = sorted(
-            [(r.started, 1) for r in self.log] + [(r.started + r.seconds, -1) for r in self.log],
+            [(r.started, 1) for r in self.log] + [(answered(r), -1) for r in self.log],
             key=lambda event: (event[0], event[1]),  # an end before a start at the same instant
         )
         busiest = current = 0
@@ -379,9 +393,12 @@ class CountingMiddleware:
         if upload is not None:
             environ["wsgi.input"] = upload
         status = [500]
+        first_byte: list[float] = []
 
         def counting_start_response(status_line: str, headers: list, exc_info: Any = None):
             status[0] = int(status_line.split(None, 1)[0])
+            if not first_byte:
+                first_byte.append(time.monotonic() - start)
             return start_response(status_line, headers, exc_info)
 
         def finish(downloaded: int) -> None:
@@ -399,6 +416,7 @@ class CountingMiddleware:
                 uploaded=uploaded,
                 started=start,
                 seconds=time.monotonic() - start,
+                first_byte=first_byte[0] if first_byte else None,
             )
 
         self.log.begin()

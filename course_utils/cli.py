@@ -46,16 +46,31 @@ def _sync_notebooks(args: argparse.Namespace) -> int:
     return 1 if args.check and changed else 0
 
 
+def _network(args: argparse.Namespace) -> dict:
+    return {"latency_ms": args.latency_ms, "jitter_ms": args.jitter_ms, "bandwidth_mbps": args.bandwidth_mbps}
+
+
 def _serve_s3(args: argparse.Namespace) -> int:
     from course_utils.servers.serve import serve_s3
 
-    return serve_s3(args.directory, bucket=args.bucket, public=args.public, port=args.port, quiet=args.quiet)
+    return serve_s3(args.directory, bucket=args.bucket, public=args.public, port=args.port, quiet=args.quiet,
+                    **_network(args))
 
 
 def _serve_http(args: argparse.Namespace) -> int:
     from course_utils.servers.serve import serve_http
 
-    return serve_http(args.directory, port=args.port, quiet=args.quiet, cors=not args.no_cors)
+    return serve_http(args.directory, port=args.port, quiet=args.quiet, cors=not args.no_cors, **_network(args))
+
+
+def _add_network_options(parser: argparse.ArgumentParser) -> None:
+    """--latency-ms, --jitter-ms, --bandwidth-mbps: answer like a distant server."""
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="milliseconds every request waits before it is answered (default: 0)")
+    parser.add_argument("--jitter-ms", type=float, default=0.0,
+                        help="up to this many milliseconds more per request, at random (default: 0)")
+    parser.add_argument("--bandwidth-mbps", type=float, default=None,
+                        help="megabits per second shared by all downloads, and by all uploads (default: no cap)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_s3.add_argument("--public", action="store_true", help="allow anonymous reads")
     serve_s3.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
     serve_s3.add_argument("--quiet", action="store_true", help="do not print each request")
+    _add_network_options(serve_s3)
     serve_s3.set_defaults(run=_serve_s3)
 
     serve_http = commands.add_parser(
@@ -95,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cors", action="store_true",
         help="send no CORS headers, so web pages on other origins cannot read the files",
     )
+    _add_network_options(serve_http)
     serve_http.set_defaults(run=_serve_http)
 
     sync = commands.add_parser(

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import ngff_zarr as nz
@@ -31,10 +32,12 @@ from course_utils.servers import (
     Cost,
     LocalHTTPServer,
     LocalS3Server,
+    Network,
     ServerError,
     costs_table,
     is_listening,
 )
+from course_utils.servers.serve import network_change
 from course_utils.servers.traffic import RequestLog
 from course_utils.validate import validate_ome_zarr
 
@@ -230,8 +233,9 @@ def test_http_counts_requests_and_bytes(web):
     assert [(r.method, r.path, r.status) for r in cost.log] == [
         ("GET", "/sub/data.bin", 200), ("HEAD", "/sub/data.bin", 200), ("GET", "/nothing-here", 404),
     ]
-    assert cost.log[0].sent == 1024 and cost.log[1].sent == 0  # HEAD sends no body
-    assert cost.bytes == 1024 + cost.log[2].sent
+    assert cost.log[0].downloaded == 1024 and cost.log[1].downloaded == 0  # HEAD sends no body
+    assert cost.bytes == 1024 + cost.log[2].downloaded
+    assert cost.log[0].sent == cost.log[0].downloaded  # the older name still works
     assert cost.by_method() == {"GET": 2, "HEAD": 1}
     assert cost.by_status() == {200: 2, 404: 1}
     assert cost.seconds is not None and cost.seconds > 0
@@ -264,7 +268,8 @@ def test_s3_counts_uploads_and_downloads(s3):
         fs.pipe("course/counted/hello.txt", b"hello world")
     with s3.measure() as get:
         assert fs.cat("course/counted/hello.txt") == b"hello world"
-    assert (put.requests, put.bytes_received) == (1, 11)
+    assert (put.requests, put.bytes_uploaded) == (1, 11)
+    assert put.bytes_received == 11 and put.log[0].received == 11  # the older names still work
     assert put.log[0].method == "PUT"
     assert (get.requests, get.bytes) == (1, 11)  # one GET, no HEAD first (max_concurrency=1)
 
@@ -283,13 +288,27 @@ def test_costs_table_has_a_row_per_operation(web):
     assert "small" in text and "big" in text
     assert "51 %" in text and "0.29 %" in text  # (1024 + a 20-byte 404 body) and 6 bytes, of 2048
     assert "not found" in text
+    assert "bytes downloaded" in text and "sent" not in text  # the reader's words
+
+
+def test_cost_speaks_of_downloads_and_uploads(s3):
+    with s3.measure() as cost:
+        s3.filesystem().pipe("course/words.txt", b"12345")
+        s3.filesystem().cat("course/words.txt")
+    assert str(cost).startswith("2 requests, 5 bytes downloaded, 5 bytes uploaded")
+    from rich.console import Console
+
+    console = Console(width=150, record=True, file=io.StringIO())
+    console.print(cost)
+    text = console.export_text()
+    assert "downloaded" in text and "uploaded" in text and "sent" not in text and "received" not in text
 
 
 def test_request_log_waits_for_requests_in_flight():
     log = RequestLog()
     log.begin()
     assert not log.quiet(timeout=0.05)
-    log.end(method="GET", path="/", query="", status=200, sent=1, received=0, started=0.0, seconds=0.0)
+    log.end(method="GET", path="/", query="", status=200, downloaded=1, uploaded=0, started=0.0, seconds=0.0)
     assert log.quiet(timeout=0.05)
     requests_, complete = log.since(0)
     assert [r.seq for r in requests_] == [1] and complete
@@ -299,7 +318,7 @@ def test_request_log_says_when_it_dropped_requests():
     log = RequestLog(maxlen=2)
     for _ in range(3):
         log.begin()
-        log.end(method="GET", path="/", query="", status=200, sent=0, received=0, started=0.0, seconds=0.0)
+        log.end(method="GET", path="/", query="", status=200, downloaded=0, uploaded=0, started=0.0, seconds=0.0)
     found, complete = log.since(0)
     assert [r.seq for r in found] == [2, 3] and not complete
     assert log.since(1)[1]
@@ -310,7 +329,7 @@ def test_cost_totals_from_a_log():
     log = RequestLog()
     for sent in (10, 20):
         log.begin()
-        log.end(method="GET", path="/a", query="x=1", status=206, sent=sent, received=0, started=0.0, seconds=0.1)
+        log.end(method="GET", path="/a", query="x=1", status=206, downloaded=sent, uploaded=0, started=0.0, seconds=0.1)
     cost._finish(log.since(0)[0], 0.5, True)
     assert (cost.requests, cost.bytes, cost.log[0].target) == (2, 30, "/a?x=1")
 
@@ -569,6 +588,185 @@ def test_standins_are_written_once_and_deterministic(data_dir):
 
 
 # --------------------------------------------------------------------------
+# Latency and bandwidth: a distant server, inside the server process
+#
+# The machine may be loaded: every timing assertion is a lower bound (a
+# request never answers before its latency) or a generous ratio (concurrent
+# requests take well under the sum of their latencies), never a tight upper bound.
+# --------------------------------------------------------------------------
+
+
+def _timed(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def test_network_settings_are_checked_and_described():
+    assert Network().is_direct and str(Network()) == "no added latency, no bandwidth cap"
+    network = Network(latency_ms=80, jitter_ms=5, bandwidth_mbps=100)
+    assert network.bytes_per_second == 12.5e6
+    assert str(network) == "80 ms latency per request (+ up to 5 ms at random), 100 Mbit/s shared"
+    assert network.replace(bandwidth_mbps=None).bandwidth_mbps is None
+    for bad in ({"latency_ms": -1}, {"jitter_ms": "5"}, {"bandwidth_mbps": 0}, {"latency_ms": True}):
+        with pytest.raises(ValueError):
+            Network(**bad)
+    with pytest.raises(TypeError):
+        network.replace(latency=3)
+
+
+@pytest.mark.parametrize("kind", ["s3", "http"])
+def test_every_request_waits_the_latency(kind, site):
+    latency = 0.15
+    server = LocalS3Server(latency_ms=latency * 1000) if kind == "s3" else LocalHTTPServer(site, latency_ms=150)
+    with server:
+        if kind == "s3":
+            fs = server.filesystem()
+            fs.pipe("course/late.txt", b"late")
+            def read():
+                assert fs.cat("course/late.txt") == b"late"
+        else:
+            session = requests.Session()
+            def read():
+                assert session.get(server.url("hello.txt"), timeout=10).text == "hello\n"
+        read()  # a first request opens the connection
+        with server.measure() as cost:
+            elapsed = _timed(read)
+        with server.measure() as not_found:  # a 404 pays the round trip too
+            if kind == "s3":
+                assert not server.filesystem().exists("course/nothing-here")
+            else:
+                assert requests.get(server.url("nothing"), timeout=10).status_code == 404
+    assert elapsed >= latency
+    assert cost.requests == 1 and cost.log[0].seconds >= latency  # counted with its latency
+    assert cost.log[0].first_byte >= latency  # the wait is before the first byte
+    assert all(r.seconds >= latency for r in not_found.log) and not_found.requests >= 1
+
+
+def test_concurrent_requests_wait_their_latency_at_the_same_time(web):
+    n, latency = 8, 0.25
+    with web.conditions(latency_ms=latency * 1000):
+        with web.measure() as cost:
+            with ThreadPoolExecutor(n) as pool:
+                list(pool.map(lambda _: requests.get(web.url("hello.txt"), timeout=30).status_code, range(n)))
+    assert cost.requests == n
+    assert cost.seconds >= latency
+    assert cost.seconds < n * latency / 2, f"{n} concurrent requests took {cost.seconds:.2f} s: not in parallel"
+    assert cost.max_in_flight >= n // 2
+
+
+def test_requests_one_after_another_each_pay_the_latency(web):
+    n, latency = 4, 0.1
+    session = requests.Session()
+    with web.conditions(latency_ms=latency * 1000):
+        seconds = _timed(lambda: [session.get(web.url("hello.txt"), timeout=10) for _ in range(n)])
+    assert seconds >= n * latency
+
+
+def test_jitter_adds_a_random_extra_per_request(web):
+    session = requests.Session()
+    with web.conditions(jitter_ms=100):
+        with web.measure() as cost:
+            for _ in range(12):
+                session.get(web.url("hello.txt"), timeout=10)
+    waits = [r.seconds for r in cost.log]
+    assert max(waits) >= 0.02 and max(waits) - min(waits) >= 0.01  # uniform in [0, 100 ms]: not constant
+
+
+def test_a_download_keeps_to_the_bandwidth_cap(tmp_path):
+    size, mbps = 400_000, 8.0  # 1 MB/s: 0.4 s
+    (tmp_path / "big.bin").write_bytes(os.urandom(size))
+    with LocalHTTPServer(tmp_path, bandwidth_mbps=mbps) as server:
+        with server.measure() as cost:
+            body = requests.get(server.url("big.bin"), timeout=30).content
+    assert len(body) == size and cost.bytes == size
+    rate = size / cost.seconds
+    assert rate <= 1.05 * mbps * 1e6 / 8, f"{rate / 1e6:.2f} MB/s through an {mbps} Mbit/s cap"
+
+
+def test_concurrent_downloads_share_one_link(tmp_path):
+    """The cap is the server's (the reader's link), not each connection's: concurrency does not beat it."""
+    size, mbps, n = 200_000, 8.0, 3
+    (tmp_path / "part.bin").write_bytes(os.urandom(size))
+    with LocalHTTPServer(tmp_path, bandwidth_mbps=mbps) as server:
+        with server.measure() as cost:
+            with ThreadPoolExecutor(n) as pool:
+                sizes = list(pool.map(lambda _: len(requests.get(server.url("part.bin"), timeout=30).content), range(n)))
+    assert sizes == [size] * n
+    assert cost.seconds >= 0.95 * n * size / (mbps * 1e6 / 8)
+    log = cost.log  # they did run at the same time, sharing the link:
+    assert max(r.started for r in log) < min(r.started + r.seconds for r in log)
+
+
+def test_an_upload_keeps_to_the_bandwidth_cap():
+    size = 250_000
+    with LocalS3Server(bandwidth_mbps=8) as s3:
+        fs = s3.filesystem()
+        fs.pipe("course/warm.txt", b"x")
+        with s3.measure() as cost:
+            fs.pipe("course/up.bin", os.urandom(size))
+    assert cost.bytes_uploaded == size
+    assert cost.seconds >= 0.95 * size / 1e6
+
+
+def test_network_changes_while_running_and_conditions_restore(site):
+    with LocalHTTPServer(site, latency_ms=200) as server:
+        session = requests.Session()
+        session.get(server.url("hello.txt"), timeout=10)
+        assert _timed(lambda: session.get(server.url("hello.txt"), timeout=10)) >= 0.2
+        with server.conditions(latency_ms=0, bandwidth_mbps=50) as inside:
+            assert inside == Network(bandwidth_mbps=50)
+            assert server._call("network")["network"]["bandwidth_mbps"] == 50  # the child applies it
+        assert server.network == Network(latency_ms=200)
+        assert server._call("network")["network"] == Network(latency_ms=200).as_dict()
+        changed = server.set_network(latency_ms=300)
+        assert changed.latency_ms == 300
+        assert _timed(lambda: session.get(server.url("hello.txt"), timeout=10)) >= 0.3
+        with pytest.raises(ValueError):
+            server.set_network(latency_ms=-5)
+        assert server.network.latency_ms == 300  # a refused change changes nothing
+
+
+def test_network_set_before_start_applies_when_started(site):
+    server = LocalHTTPServer(site)
+    server.set_network(latency_ms=150)
+    with server:
+        session = requests.Session()
+        session.get(server.url("hello.txt"), timeout=10)
+        assert _timed(lambda: session.get(server.url("hello.txt"), timeout=10)) >= 0.15
+
+
+def test_zarr_reads_chunks_concurrently_and_its_setting_turns_that_off(s3):
+    """What the latency lesson measures: one GET per chunk, ~1 latency together, n latencies one by one."""
+    array = zarr.create_array(s3.zarr_store("latency.zarr"), shape=(1, 64, 64), chunks=(1, 16, 32),
+                              dtype="uint8", fill_value=1)
+    array[:] = 7
+    reader = zarr.open_array(s3.zarr_store("latency.zarr", read_only=True), mode="r", zarr_format=3)
+    n, latency = 4 * 2, 0.15
+    reader[0]  # connections opened, metadata read
+    with s3.conditions(latency_ms=latency * 1000):
+        with s3.measure() as together:
+            reader[0]
+        with zarr.config.set({"async.concurrency": 1}):
+            with s3.measure() as one_by_one:
+                reader[0]
+    assert together.by_method() == one_by_one.by_method() == {"GET": n}
+    assert one_by_one.seconds >= n * latency and one_by_one.max_in_flight == 1, one_by_one.log
+    assert together.seconds < one_by_one.seconds / 3, (together.seconds, one_by_one.seconds)
+    assert together.max_in_flight >= n // 2, together.log
+
+
+def test_network_commands_typed_while_serving():
+    assert network_change("latency 80") == {"latency_ms": 80.0}
+    assert network_change(" jitter 2.5\n") == {"jitter_ms": 2.5}
+    assert network_change("bandwidth off") == {"bandwidth_mbps": None}
+    assert network_change("network") == {} and network_change("  \n") is None
+    for bad in ("latency", "latency fast", "speed 3"):
+        with pytest.raises(ValueError, match="latency MS"):
+            network_change(bad)
+
+
+# --------------------------------------------------------------------------
 # The command line
 # --------------------------------------------------------------------------
 
@@ -576,7 +774,7 @@ def test_standins_are_written_once_and_deterministic(data_dir):
 def _run_cli(args: list[str]) -> tuple[subprocess.Popen, list[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "course_utils.cli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines = []
     for line in process.stdout:
@@ -603,7 +801,7 @@ def test_cli_serve_http_prints_the_url_and_stops_on_ctrl_c(site):
     port = int(url.rsplit(":", 1)[1].strip("/"))
     assert process.returncode == 0
     assert "GET    /hello.txt  200" in rest
-    assert "stopped after 1 requests" in rest
+    assert "stopped after 1 request," in rest
     assert not is_listening(port)
 
 
@@ -629,8 +827,40 @@ def test_cli_serve_s3_uploads_the_directory_and_stops_on_ctrl_c(site):
     finally:
         rest = _interrupt(process)
     assert process.returncode == 0
-    assert "stopped after 1 requests" in rest
+    assert "stopped after 1 request," in rest
     assert not is_listening(int(endpoint.rsplit(":", 1)[1]))
+
+
+def test_cli_serve_http_with_latency_changed_while_serving(site):
+    process, lines = _run_cli(["serve-http", str(site), "--latency-ms", "300", "--quiet"])
+    try:
+        url = next(line.split()[-1] for line in lines if line.startswith("URL"))
+        assert any(line.startswith("network      300 ms latency per request") for line in lines)
+        session = requests.Session()
+        session.get(url + "hello.txt", timeout=10)
+        slow = _timed(lambda: session.get(url + "hello.txt", timeout=10))
+        process.stdin.write("latency 0\nbandwidth fast\n")
+        process.stdin.flush()
+        answers = []
+        while len(answers) < 2:
+            line = process.stdout.readline()
+            assert line, "the server stopped"
+            if line.strip():
+                answers.append(line.strip())
+    finally:
+        rest = _interrupt(process)
+    assert slow >= 0.3
+    assert answers[0] == "network      no added latency, no bandwidth cap"
+    assert answers[1].startswith("network: not a number: 'fast'")
+    assert "stopped after 2 requests" in rest and "downloaded" in rest
+
+
+def test_cli_refuses_a_negative_latency_in_one_line(site):
+    done = subprocess.run(
+        [sys.executable, "-m", "course_utils.cli", "serve-s3", str(site), "--latency-ms", "-3"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout.startswith("error: latency_ms") and "Traceback" not in done.stderr
 
 
 def test_cli_rejects_a_missing_directory(tmp_path):

@@ -11,7 +11,14 @@ what an operation cost::
         fs = s3.filesystem()
         with s3.measure() as cost:
             fs.pipe("course/hello.txt", b"hello")
-        print(cost.requests, cost.bytes_received)   # 1 request, 5 bytes uploaded
+        print(cost.requests, cost.bytes_uploaded)   # 1 request, 5 bytes uploaded
+
+Both can also answer like a distant server, with a latency per request and
+a bandwidth cap (:mod:`course_utils.servers.network`)::
+
+    with LocalS3Server(latency_ms=80) as s3:
+        with s3.conditions(latency_ms=20, bandwidth_mbps=100):
+            ...
 
 - :class:`LocalS3Server` (:mod:`course_utils.servers.s3`): moto's S3 on a
   loopback port, with fsspec/s3fs, zarr and obstore settings.
@@ -19,9 +26,12 @@ what an operation cost::
   directory, with range requests.
 - :class:`Cost`, :func:`costs_table` (:mod:`course_utils.servers.traffic`):
   what was served, and a table of it.
+- :class:`Network` (:mod:`course_utils.servers.network`): latency, jitter
+  and bandwidth cap.
 """
 
 from course_utils.servers.http import LocalHTTPServer
+from course_utils.servers.network import Network
 from course_utils.servers.process import LocalServer, ServerError, is_listening
 from course_utils.servers.s3 import LocalS3Server
 from course_utils.servers.traffic import Cost, Request, costs_table
@@ -31,6 +41,7 @@ __all__ = [
     "LocalHTTPServer",
     "LocalS3Server",
     "LocalServer",
+    "Network",
     "Request",
     "ServerError",
     "costs_table",

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from course_utils.servers.app import App
 from course_utils.servers.process import LocalServer
 
 __all__ = ["LocalHTTPServer", "build_app", "static_app"]
@@ -83,8 +84,6 @@ def static_app(root: str | os.PathLike, *, cors: bool = True) -> Callable:
 
 def build_app(config: dict[str, Any]):
     """The server process's application (see :mod:`course_utils.servers.child`)."""
-    from course_utils.servers.child import App
-
     return App(wsgi=static_app(config["root"], cors=config.get("cors", True)))
 
 
@@ -92,19 +91,26 @@ class LocalHTTPServer(LocalServer):
     """Serve ``directory`` read-only at ``http://127.0.0.1:<port>/``, counting requests.
 
     ``port=0`` (the default) takes a free port; ``cors=False`` serves without
-    CORS headers, so a web page from another origin cannot read the files. Use as a context manager, or
-    :meth:`start` / :meth:`stop` it; a ``name`` makes starting it replace the
-    running server of that name (see :class:`LocalServer`). :meth:`url` gives the address of a path
-    under the directory; ``stats()``, ``reset_stats()`` and ``measure()``
-    report what was served.
+    CORS headers, so a web page from another origin cannot read the files.
+    ``latency_ms``, ``jitter_ms`` and ``bandwidth_mbps`` make it answer like
+    a distant server (see :mod:`course_utils.servers.network`; change them
+    while it runs with ``set_network()`` or ``with server.conditions(...):``).
+    Use as a context manager, or :meth:`start` / :meth:`stop` it; a ``name``
+    makes starting it replace the running server of that name (see
+    :class:`LocalServer`). :meth:`url` gives the address of a path under the
+    directory; ``stats()``, ``reset_stats()`` and ``measure()`` report what
+    was served.
     """
 
     kind = "http"
 
     def __init__(
-        self, directory: str | os.PathLike, *, port: int = 0, name: str | None = None, cors: bool = True
+        self, directory: str | os.PathLike, *, port: int = 0, name: str | None = None, cors: bool = True,
+        latency_ms: float = 0.0, jitter_ms: float = 0.0, bandwidth_mbps: float | None = None,
     ) -> None:
-        super().__init__(port=port, name=name)
+        super().__init__(
+            port=port, name=name, latency_ms=latency_ms, jitter_ms=jitter_ms, bandwidth_mbps=bandwidth_mbps
+        )
         self.cors = cors
         self.directory = Path(directory).resolve()
         if not self.directory.is_dir():

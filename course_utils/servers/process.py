@@ -18,6 +18,12 @@ a terminal) does not kill it behind the notebook's back.
 A server given a ``name`` replaces the running server of the same kind and
 name when it starts, so a notebook cell that starts one can be run again
 without leaving the first behind.
+
+A server can answer like a distant one: ``latency_ms``, ``jitter_ms`` and
+``bandwidth_mbps`` (see :mod:`course_utils.servers.network` for what they
+model) are applied inside the server process to every client, and can be
+changed while it runs (:meth:`LocalServer.set_network`,
+:meth:`LocalServer.conditions`).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from course_utils.servers.network import Network
 from course_utils.servers.traffic import Cost, Request
 
 __all__ = ["LocalServer", "ServerError", "is_listening"]
@@ -135,11 +142,20 @@ class LocalServer:
     name that this process started before, so running that cell again does
     not leave the old server behind. Subclasses set :attr:`kind` and add
     their settings in :meth:`_config`.
+
+    ``latency_ms`` (each request waits that long before it is answered),
+    ``jitter_ms`` (up to that much more, at random) and ``bandwidth_mbps``
+    (megabits per second shared by all downloads, and by all uploads; None:
+    no cap) make it answer like a distant server; :attr:`network` holds them.
     """
 
     kind = ""
 
-    def __init__(self, *, port: int = 0, name: str | None = None) -> None:
+    def __init__(
+        self, *, port: int = 0, name: str | None = None,
+        latency_ms: float = 0.0, jitter_ms: float = 0.0, bandwidth_mbps: float | None = None,
+    ) -> None:
+        self._network = Network(latency_ms=latency_ms, jitter_ms=jitter_ms, bandwidth_mbps=bandwidth_mbps)
         self.name = name
         self._requested_port = int(port)
         self._port: int | None = None
@@ -153,7 +169,7 @@ class LocalServer:
 
     def _config(self) -> dict[str, Any]:
         """Settings sent to the child; subclasses add theirs."""
-        return {"port": self._requested_port, "parent_pid": os.getpid()}
+        return {"port": self._requested_port, "parent_pid": os.getpid(), "network": self._network.as_dict()}
 
     def start(self):
         """Start the server and wait until it accepts requests; returns ``self``."""
@@ -227,6 +243,43 @@ class LocalServer:
         state = f"{self.endpoint_url}, running" if self.running else "stopped"
         return f"<{type(self).__name__} {state}>"
 
+    # -- network conditions --------------------------------------------------
+
+    @property
+    def network(self) -> Network:
+        """The latency, jitter and bandwidth cap the server applies (see :class:`Network`)."""
+        return self._network
+
+    def set_network(self, **changes: Any) -> Network:
+        """Change some network conditions: ``latency_ms``, ``jitter_ms``, ``bandwidth_mbps``.
+
+        Settings not named stay as they are (``bandwidth_mbps=None`` removes
+        the cap). A running server applies them to the requests that arrive
+        from now on; a stopped one when it starts. Returns the new :attr:`network`.
+        """
+        network = self._network.replace(**changes)
+        if self.running:
+            reply = self._call("network", **network.as_dict())
+            network = Network(**reply["network"])
+        self._network = network
+        return network
+
+    @contextlib.contextmanager
+    def conditions(self, **changes: Any) -> Iterator[Network]:
+        """``with server.conditions(latency_ms=80):``: other network conditions for a block.
+
+        Takes the same settings as :meth:`set_network`; when the block ends
+        (also when it raises) the conditions before it are back.
+        """
+        before = self._network
+        try:
+            yield self.set_network(**changes)
+        finally:
+            if self.running:
+                self.set_network(**before.as_dict())
+            else:
+                self._network = before
+
     # -- talking to the child ------------------------------------------------
 
     def _child_errors(self) -> str:
@@ -294,7 +347,7 @@ class LocalServer:
     def measure(self) -> Iterator[Cost]:
         """``with server.measure() as cost:``: what the block cost, once it ends.
 
-        ``cost.requests``, ``cost.bytes`` (downloaded), ``cost.bytes_received``
+        ``cost.requests``, ``cost.bytes`` (downloaded), ``cost.bytes_uploaded``
         (uploaded), ``cost.seconds`` and ``cost.log`` are filled in when the
         block ends (also when it raises). Measurements may be nested; requests
         from other clients during the block (e.g. another notebook) count too.

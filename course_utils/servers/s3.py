@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from course_utils.servers.app import App
 from course_utils.servers.process import LocalServer
 
 __all__ = ["LocalS3Server", "anonymous_policy", "build_app"]
@@ -91,6 +92,30 @@ def _signed_headers(port: int) -> dict[str, str]:
     return {"Host": f"127.0.0.1:{port}", "Authorization": _AUTHORIZATION}
 
 
+def _direct_put(bucket: str) -> Callable[[str, bytes, str], None] | None:
+    """A function that stores an object straight in moto's S3 backend, or None if that is not possible.
+
+    Fifty times faster than a PUT through moto's HTTP layer (which parses and
+    answers every request); the server's clients see the same objects. With
+    another moto, or a bucket the backend does not know, ``upload`` falls
+    back to PUT requests.
+    """
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        backend.get_bucket(bucket)
+    except Exception:  # noqa: BLE001 - any surprise: use the HTTP path
+        return None
+
+    def put(key: str, body: bytes, kind: str) -> None:
+        stored = backend.put_object(bucket, key, body)
+        stored.set_metadata({"Content-Type": kind})
+
+    return put
+
+
 def build_app(config: dict[str, Any]):
     """The server process's application (see :mod:`course_utils.servers.child`)."""
     from moto.moto_server.werkzeug_app import (
@@ -99,8 +124,6 @@ def build_app(config: dict[str, Any]):
         create_backend_app,
     )
     from werkzeug.test import Client
-
-    from course_utils.servers.child import App
 
     class QuietMotoHandler(MotoRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:
@@ -125,12 +148,16 @@ def build_app(config: dict[str, Any]):
 
     def upload(directory: str, bucket: str, prefix: str = "") -> dict:
         root = Path(directory)
+        put = _direct_put(bucket)
         n_files = n_bytes = 0
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             key = "/".join(part for part in (prefix.strip("/"), path.relative_to(root).as_posix()) if part)
             body = path.read_bytes()
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            request("PUT", f"/{bucket}/{key}", body, kind)
+            if put is not None:
+                put(key, body, kind)
+            else:
+                request("PUT", f"/{bucket}/{key}", body, kind)
             n_files += 1
             n_bytes += len(body)
         return {"objects": n_files, "bytes": n_bytes}
@@ -154,6 +181,12 @@ class LocalS3Server(LocalServer):
     name:
         Starting a server with a name stops the running one of that name
         first (see :class:`LocalServer`): for notebook cells run twice.
+    latency_ms, jitter_ms, bandwidth_mbps:
+        Answer like a distant object store: each request waits ``latency_ms``
+        (plus up to ``jitter_ms`` at random) before it is answered, and all
+        downloads share ``bandwidth_mbps`` megabits per second (so do all
+        uploads). See :mod:`course_utils.servers.network`; change them while
+        it runs with ``set_network()`` or ``with s3.conditions(latency_ms=20):``.
 
     Use it as a context manager, or :meth:`start` and :meth:`stop` it across
     notebook cells. :meth:`upload` copies a local directory into a bucket
@@ -170,8 +203,13 @@ class LocalS3Server(LocalServer):
         public_buckets: Sequence[str] = (),
         port: int = 0,
         name: str | None = None,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        bandwidth_mbps: float | None = None,
     ) -> None:
-        super().__init__(port=port, name=name)
+        super().__init__(
+            port=port, name=name, latency_ms=latency_ms, jitter_ms=jitter_ms, bandwidth_mbps=bandwidth_mbps
+        )
         self.bucket = bucket
         self.public_buckets = tuple(public_buckets)
 

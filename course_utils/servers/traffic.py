@@ -2,9 +2,15 @@
 
 Both local servers (:mod:`course_utils.servers.s3`, :mod:`course_utils.servers.http`)
 wrap their web application in :class:`CountingMiddleware`, which writes down
-every request it answers: method, path, status, and the body bytes sent and
-received. The server process keeps that log; the notebook side gets it back
-as a :class:`Cost` from ``server.stats()`` or ``with server.measure() as cost:``.
+every request it answers: method, path, status, and the body bytes the
+client downloaded and uploaded. The server process keeps that log; the
+notebook side gets it back as a :class:`Cost` from ``server.stats()`` or
+``with server.measure() as cost:``.
+
+Everything here is worded from the reader's side, as a student sees it:
+bytes *downloaded* (response bodies) and *uploaded* (request bodies). The
+older names ``Request.sent`` / ``Request.received`` and
+``Cost.bytes_received`` still work.
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ MAX_LOGGED_REQUESTS = 200_000
 class Request:
     """One HTTP request as the server answered it.
 
-    ``sent`` counts the response body bytes (headers excluded; 0 for HEAD),
-    ``received`` the request body bytes (an upload). ``query`` is the raw
-    query string (S3 puts its operation there, e.g. ``list-type=2``).
+    ``downloaded`` counts the response body bytes the client got (headers
+    excluded; 0 for HEAD), ``uploaded`` the request body bytes (a PUT's
+    object). ``query`` is the raw query string (S3 puts its operation
+    there, e.g. ``list-type=2``).
     ``started`` is when the server began answering (seconds on the server's
-    clock) and ``seconds`` how long it took.
+    clock), ``seconds`` how long it took until the last byte, and
+    ``first_byte`` how long until the answer began (the status line and
+    headers): with a latency set on the server, at least that latency.
     """
 
     seq: int
@@ -40,10 +49,11 @@ class Request:
     path: str
     query: str
     status: int
-    sent: int
-    received: int
+    downloaded: int
+    uploaded: int
     started: float
     seconds: float
+    first_byte: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -53,11 +63,22 @@ class Request:
             "path": self.path,
             "query": self.query,
             "status": self.status,
-            "sent": self.sent,
-            "received": self.received,
+            "downloaded": self.downloaded,
+            "uploaded": self.uploaded,
             "started": self.started,
             "seconds": self.seconds,
+            "first_byte": self.first_byte,
         }
+
+    @property
+    def sent(self) -> int:
+        """Older name of :attr:`downloaded` (what the server sent)."""
+        return self.downloaded
+
+    @property
+    def received(self) -> int:
+        """Older name of :attr:`uploaded` (what the server received)."""
+        return self.uploaded
 
     @property
     def target(self) -> str:
@@ -70,8 +91,8 @@ class Cost(JupyterMixin):
     """The requests a server answered during some operation, and their totals.
 
     ``requests`` is the number of requests, ``bytes`` the body bytes the
-    server sent (what the client downloaded), ``bytes_received`` the body
-    bytes it received (what the client uploaded), ``seconds`` the wall time of
+    client downloaded, ``bytes_uploaded`` the body bytes it uploaded
+    (``bytes_received`` is an older name of it), ``seconds`` the wall time of
     the ``with server.measure()`` block (None for :meth:`stats`). Filled in
     when the block ends; ``log`` holds every :class:`Request`, in the order
     they arrived.
@@ -90,15 +111,20 @@ class Cost(JupyterMixin):
 
     @property
     def bytes(self) -> int:
-        """Response body bytes the server sent."""
+        """Bytes downloaded: the response bodies."""
         self._check_done()
-        return sum(r.sent for r in self.log)
+        return sum(r.downloaded for r in self.log)
+
+    @property
+    def bytes_uploaded(self) -> int:
+        """Bytes uploaded: the request bodies (objects written)."""
+        self._check_done()
+        return sum(r.uploaded for r in self.log)
 
     @property
     def bytes_received(self) -> int:
-        """Request body bytes the server received."""
-        self._check_done()
-        return sum(r.received for r in self.log)
+        """Older name of :attr:`bytes_uploaded` (what the server received)."""
+        return self.bytes_uploaded
 
     def by_method(self) -> dict[str, int]:
         """Number of requests per HTTP method, e.g. ``{"GET": 12, "HEAD": 1}``."""
@@ -107,10 +133,20 @@ class Cost(JupyterMixin):
 
     @property
     def max_in_flight(self) -> int:
-        """The largest number of requests the server was answering at the same time."""
+        """The largest number of requests in flight at the same time: sent, and not yet answered.
+
+        A request counts from its arrival to its first byte (the time it
+        waits its latency), so requests a client sends one after another
+        never overlap, even when the server is still closing one as the
+        next arrives.
+        """
         self._check_done()
+
+        def answered(r: Request) -> float:
+            return r.started + (r.first_byte if r.first_byte is not None else r.seconds)
+
         events = sorted(
-            [(r.started, 1) for r in self.log] + [(r.started + r.seconds, -1) for r in self.log],
+            [(r.started, 1) for r in self.log] + [(answered(r), -1) for r in self.log],
             key=lambda event: (event[0], event[1]),  # an end before a start at the same instant
         )
         busiest = current = 0
@@ -137,9 +173,9 @@ class Cost(JupyterMixin):
     def __str__(self) -> str:
         if not self._done:
             return "Cost(measuring...)"
-        text = f"{self.requests} requests, {self.bytes:,} bytes sent"
-        if self.bytes_received:
-            text += f", {self.bytes_received:,} bytes received"
+        text = f"{self.requests} request{'' if self.requests == 1 else 's'}, {self.bytes:,} bytes downloaded"
+        if self.bytes_uploaded:
+            text += f", {self.bytes_uploaded:,} bytes uploaded"
         if self.seconds is not None:
             text += f", {self.seconds:.3f} s"
         return text
@@ -152,7 +188,7 @@ class Cost(JupyterMixin):
         table = Table(title=str(self), title_justify="left", box=box.SIMPLE_HEAD)
         for name, justify in (
             ("method", "left"), ("path", "left"), ("status", "right"),
-            ("sent", "right"), ("received", "right"),
+            ("downloaded", "right"), ("uploaded", "right"),
         ):
             table.add_column(name, justify=justify, overflow="fold")
         shown = self.log if len(self.log) <= 20 else self.log[:10] + self.log[-10:]
@@ -161,7 +197,7 @@ class Cost(JupyterMixin):
                 table.add_row("...", f"({len(self.log) - 20} more)", "", "", "")
             table.add_row(
                 request.method, request.target, str(request.status),
-                f"{request.sent:,}", f"{request.received:,}",
+                f"{request.downloaded:,}", f"{request.uploaded:,}",
             )
         return table
 
@@ -183,8 +219,8 @@ def costs_table(costs: Mapping[str, Cost], *, store_bytes: int | None = None, ti
     """A rich table with one row per operation: requests, bytes and time.
 
     ``costs`` maps an operation's name to its measured :class:`Cost`. "bytes
-    down" is what the server sent (response bodies), "bytes up" what it
-    received (shown when something was uploaded). The "not found" column
+    downloaded" are the response bodies, "bytes uploaded" the request bodies
+    (shown when something was uploaded). The "not found" column
     (shown when there are any) counts requests answered 404: a client probing
     for a key that does not exist still pays a round trip. ``store_bytes`` (the size of everything in
     the store) adds the share of the store each operation downloaded.
@@ -192,7 +228,7 @@ def costs_table(costs: Mapping[str, Cost], *, store_bytes: int | None = None, ti
     from rich import box
     from rich.table import Table
 
-    uploads = any(cost.bytes_received for cost in costs.values())
+    uploads = any(cost.bytes_uploaded for cost in costs.values())
     misses = any(404 in cost.by_status() for cost in costs.values())
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("operation", min_width=16)
@@ -200,11 +236,11 @@ def costs_table(costs: Mapping[str, Cost], *, store_bytes: int | None = None, ti
     table.add_column("by method", no_wrap=True)
     if misses:
         table.add_column("not found", justify="right", no_wrap=True)
-    table.add_column("bytes down", justify="right", no_wrap=True)
+    table.add_column("bytes downloaded", justify="right", no_wrap=True)
     if store_bytes is not None:
         table.add_column("% of store", justify="right", no_wrap=True)
     if uploads:
-        table.add_column("bytes up", justify="right", no_wrap=True)
+        table.add_column("bytes uploaded", justify="right", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
     for name, cost in costs.items():
         row = [name, f"{cost.requests:,}", _methods(cost)]
@@ -214,7 +250,7 @@ def costs_table(costs: Mapping[str, Cost], *, store_bytes: int | None = None, ti
         if store_bytes is not None:
             row.append(_percent(cost.bytes, store_bytes))
         if uploads:
-            row.append(f"{cost.bytes_received:,}")
+            row.append(f"{cost.bytes_uploaded:,}")
         row.append("-" if cost.seconds is None else f"{cost.seconds * 1000:.0f} ms")
         table.add_row(*row)
     return table
@@ -295,6 +331,11 @@ class _CountingInput:
         self.count += len(data)
         return data
 
+    def readinto(self, buffer: Any) -> int | None:
+        n = self._stream.readinto(buffer)
+        self.count += n or 0
+        return n
+
     def readlines(self, *args: Any) -> list[bytes]:
         lines = self._stream.readlines(*args)
         self.count += sum(len(line) for line in lines)
@@ -316,12 +357,12 @@ class _CountedBody:
         self._body = body
         self._on_close = on_close
         self._count = count
-        self._sent = 0
+        self._downloaded = 0
 
     def __iter__(self) -> Iterator[bytes]:
         for block in self._body:
             if self._count:
-                self._sent += len(block)
+                self._downloaded += len(block)
             yield block
 
     def close(self) -> None:
@@ -330,15 +371,15 @@ class _CountedBody:
             if close is not None:
                 close()
         finally:
-            self._on_close(self._sent)
+            self._on_close(self._downloaded)
 
 
 class CountingMiddleware:
     """WSGI middleware that logs every request in a :class:`RequestLog`.
 
     A request is logged when its response body has been sent in full (or the
-    application failed), with the response body bytes (not for HEAD) and the
-    request body bytes.
+    application failed), with the bytes the client downloaded (the response
+    body; none for HEAD) and uploaded (the request body).
     """
 
     def __init__(self, app: Callable, log: RequestLog) -> None:
@@ -352,26 +393,30 @@ class CountingMiddleware:
         if upload is not None:
             environ["wsgi.input"] = upload
         status = [500]
+        first_byte: list[float] = []
 
         def counting_start_response(status_line: str, headers: list, exc_info: Any = None):
             status[0] = int(status_line.split(None, 1)[0])
+            if not first_byte:
+                first_byte.append(time.monotonic() - start)
             return start_response(status_line, headers, exc_info)
 
-        def finish(sent: int) -> None:
+        def finish(downloaded: int) -> None:
             try:
                 declared = int(environ.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 declared = 0
-            received = max(declared, upload.count if upload is not None else 0)
+            uploaded = max(declared, upload.count if upload is not None else 0)
             self.log.end(
                 method=method,
                 path=environ.get("PATH_INFO", ""),
                 query=environ.get("QUERY_STRING", ""),
                 status=status[0],
-                sent=sent,
-                received=received,
+                downloaded=downloaded,
+                uploaded=uploaded,
                 started=start,
                 seconds=time.monotonic() - start,
+                first_byte=first_byte[0] if first_byte else None,
             )
 
         self.log.begin()

@@ -1,6 +1,7 @@
 """Store adapters: Zarr views of data that was never written as Zarr.
 
-Notebook 05 uses these helpers to look behind the adapters it teaches:
+Notebooks 07 (adapters, virtual references, N5) and 08 (content addressing) use these
+helpers to look behind what they teach:
 
 - :func:`tiff_layout` says where a TIFF keeps its pixels (strips or tiles,
   offsets, sizes, compression);

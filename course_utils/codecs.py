@@ -1,6 +1,6 @@
 """Compression codecs compared on one chunk: how small, how fast.
 
-Notebook 06 runs :func:`compare` on one chunk of the image to show what a
+Notebook 09 runs :func:`compare` on one chunk of the image to show what a
 codec buys (the compression ratio) and what it costs (encode and decode
 speed). The codecs are numcodecs' implementations, the same code zarr-python
 runs for Zarr v2 compressors and, through ``zarr.codecs.BloscCodec``, for the

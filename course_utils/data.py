@@ -181,34 +181,163 @@ def cache_dir() -> Path:
 
 
 # -- synthetic data ----------------------------------------------------------
+#
+# The stand-in imitates one light-sheet (SmartSPIM) image as a sCMOS camera
+# records it: photoelectrons from a dim background and from the sample (its
+# autofluorescence, sparse bright cells and fibres), light-sheet stripes,
+# shot noise, read noise, then the camera's gain and offset. What matters for
+# the lessons is that it *compresses* like such data. Measured (bench/
+# bench_standin.py; Blosc-Zstandard level 5 with byte shuffle, 256 x 256
+# chunks of the 1600 x 2000 stand-in): about 1.8x, where the generator before
+# this one, almost pure noise, gave 1.1x.
+#
+# The real figure: the course's TIFF (a SmartSPIM maximum-intensity
+# projection in the AIND open-data bucket) cannot be reached from the
+# machines that build the course, and no compression ratio for it is
+# published. AIND writes its SmartSPIM OME-Zarr with Blosc-Zstandard and byte
+# shuffle (level 3 in the stitching pipeline of 2022, aind-smartspim-stitch
+# ``default_config.yaml``; level 1 in aind-data-transfer's converter). The
+# nearest real data that is public are two raw SmartSPIM tiles of 1600 x 2000
+# uint16 pixels in AIND's own repository (aind-smartspim-data-transformation,
+# ``tests/resources/SmartSPIM_000000_2024-06-05_07-56-54``, channel
+# Ex_445_Em_469): Blosc-Zstandard level 5 with shuffle stores their
+# 256 x 256 chunks 1.9x smaller, plain Zstandard (zarr-python 3's default)
+# 1.7x, Blosc-LZ4 with shuffle 1.45x, without shuffle 1.0x. Those tiles show
+# background and light-sheet stripes only (no tissue), which compresses a
+# little better than tissue; the stand-in's figures are set to sit just below
+# theirs. See :data:`SMARTSPIM_REFERENCE_RATIOS`.
+
+SYNTHETIC_GENERATION = 2
+"""Version of :func:`synthetic_image`'s output; part of every cached stand-in's name.
+
+Bump it whenever the generator changes, so no cache hands out an old image.
+"""
+
+SMARTSPIM_REFERENCE_RATIOS: dict[str, float] = {
+    "blosc zstd (level 5, shuffle)": 1.91,
+    "zstd (level 0, zarr-python 3 default)": 1.72,
+    "zlib (level 5)": 1.64,
+    "blosc lz4 (level 5, shuffle)": 1.45,
+    "blosc lz4 (level 5, no shuffle)": 1.04,
+}
+"""Compression ratios of real SmartSPIM pixels, for comparison with the stand-in.
+
+Raw bytes over encoded bytes, summed over the 42 whole 256 x 256 chunks of
+``000000.png`` (1600 x 2000 uint16, one plane of channel Ex_445_Em_469) in
+AIND's public test data: AllenNeuralDynamics/aind-smartspim-data-transformation,
+``tests/resources/SmartSPIM_000000_2024-06-05_07-56-54/SmartSPIM/Ex_445_Em_469/
+432380/432380_504340/000000.png`` (git blob e45276c7). Measured with numcodecs
+0.16.6; the second tile of that folder gives the same figures to within 0.01.
+"""
+
+#: Camera model of the stand-in (a sCMOS camera such as SmartSPIM's):
+CAMERA_OFFSET = 100.0
+"""Counts the camera adds to every pixel, so that noise never goes below zero."""
+CAMERA_GAIN = 2.2
+"""Counts per photoelectron (about 0.46 electrons per count)."""
+READ_NOISE = 1.6
+"""Read noise, electrons (rms)."""
+BACKGROUND_ELECTRONS = 80.0
+"""Photoelectrons per pixel outside the sample (scattered light, dark signal)."""
+TISSUE_ELECTRONS = 260.0
+"""Mean photoelectrons per pixel of the sample's autofluorescence."""
+
+
+def _bspline_weights(cell: int) -> np.ndarray:
+    """The 4 cubic B-spline weights at each of the ``cell`` positions between two knots."""
+    t = np.arange(cell, dtype=np.float64) / cell
+    return np.stack(
+        [(1 - t) ** 3 / 6, (3 * t**3 - 6 * t**2 + 4) / 6, (-3 * t**3 + 3 * t**2 + 3 * t + 1) / 6, t**3 / 6]
+    ).astype(np.float32)
 
 
 def _smooth_noise(shape: tuple[int, ...], cell: int, rng: np.random.Generator) -> np.ndarray:
-    """Random values on a grid of spacing ``cell``, cubic B-spline smoothed, in [0, 1]."""
+    """Random values on a grid of spacing ``cell``, cubic B-spline smoothed, in [0, 1].
+
+    Along each axis, every run of ``cell`` output values is one small matrix
+    product of 4 neighbouring knots with the spline weights.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
     field = rng.random(tuple(n // cell + 4 for n in shape), dtype=np.float32)
+    weights = _bspline_weights(cell)
     for axis, n in enumerate(shape):
-        position = np.arange(n, dtype=np.float32) / cell
-        index = position.astype(np.intp)
-        t = (position - index).reshape((n,) + (1,) * (len(shape) - axis - 1))
-        weights = (
-            (1 - t) ** 3 / 6,
-            (3 * t**3 - 6 * t**2 + 4) / 6,
-            (-3 * t**3 + 3 * t**2 + 3 * t + 1) / 6,
-            t**3 / 6,
-        )
-        field = sum(np.take(field, index + k, axis=axis) * w for k, w in enumerate(weights))
+        moved = np.moveaxis(field, axis, -1)
+        windows = sliding_window_view(moved, 4, axis=-1)[..., : (n - 1) // cell + 1, :]
+        values = np.matmul(windows.reshape(-1, 4), weights)
+        field = np.moveaxis(values.reshape(moved.shape[:-1] + (-1,))[..., :n], -1, axis)
+    return np.ascontiguousarray(field)
+
+
+def _standardised(field: np.ndarray) -> np.ndarray:
+    """``field`` shifted and scaled in place to mean 0 and standard deviation 1.
+
+    The mean and deviation come from every 13th value: a smooth field varies
+    slowly, and the sample is the same for the same field.
+    """
+    sample = field.reshape(-1)[::13].astype(np.float64)
+    field -= np.float32(sample.mean())
+    field /= np.float32(max(float(sample.std()), 1e-12))
     return field
+
+
+def _spots(
+    shape: tuple[int, ...],
+    axes: list[int],
+    points: np.ndarray,
+    peaks: np.ndarray,
+    sigma: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices and values of Gaussian spots (``sigma`` pixels) at ``points`` on ``axes``.
+
+    Axes not in ``axes`` (a channel axis, say) get one random index per spot.
+    Parts of a spot outside the array are dropped.
+    """
+    radius = max(1, int(np.ceil((2.5 if len(axes) < 3 else 2.0) * sigma)))
+    grids = np.meshgrid(*[np.arange(-radius, radius + 1)] * len(axes), indexing="ij")
+    offsets = np.stack([g.ravel() for g in grids], axis=1)
+    base = np.floor(points).astype(np.intp)
+    coords = base[:, None, :] + offsets[None, :, :]
+    distance2 = ((offsets[None, :, :] - (points - base)[:, None, :]) ** 2).sum(axis=-1)
+    values = (peaks[:, None] * np.exp(distance2 / (-2.0 * sigma**2))).astype(np.float32)
+    extent = np.array([shape[a] for a in axes])
+    keep = np.all((coords >= 0) & (coords < extent), axis=-1)
+    index = []
+    for axis, n in enumerate(shape):
+        if axis in axes:
+            index.append(coords[..., axes.index(axis)][keep])
+        else:
+            per_spot = rng.integers(0, n, len(points))
+            index.append(np.broadcast_to(per_spot[:, None], keep.shape)[keep])
+    return np.ravel_multi_index(tuple(index), shape), values[keep]
 
 
 def synthetic_image(
     shape: tuple[int, ...], dtype: str | np.dtype = "uint16", seed: int = 0
 ) -> np.ndarray:
-    """A deterministic, image-like stand-in array of ``shape`` and ``dtype``.
+    """A deterministic stand-in for a light-sheet image: ``shape``, ``dtype``, the same for the same arguments.
 
-    Smooth bright structures on a dim background, plus noise. Every value is
-    at least 2 % of the dtype's maximum (and at least 1) and at most 60 % of
-    it, so no chunk is ever all zeros: Zarr would skip writing such a chunk,
-    and the course counts chunk keys. The same arguments give the same array.
+    It is built the way a sCMOS camera records a cleared sample: a dim
+    background of :data:`BACKGROUND_ELECTRONS` photoelectrons; a large
+    soft-edged sample region with textured autofluorescence; sparse bright
+    cells (Gaussian spots) and fibres (meandering curves) inside it; stripes
+    across the light sheet; shot noise with Poisson statistics (as its normal
+    approximation, exact to well under a count at these signals) and read
+    noise; then :data:`CAMERA_GAIN` and :data:`CAMERA_OFFSET`. Axes of 8
+    pixels or more are spatial; a shorter axis (channels) gets different
+    spots at each index. A uint16 image has its background near 280 counts,
+    the sample at a few hundred to a few thousand, the brightest spots above
+    10,000, and compresses like real SmartSPIM pixels (see the module notes
+    and :data:`SMARTSPIM_REFERENCE_RATIOS`).
+
+    Other dtypes get the same image scaled by ``dtype max / 65535`` (floats:
+    divided by 65535).
+
+    Guarantee, which lessons that count chunk keys rely on: every value is at
+    least 1 (uint16: the offset keeps every pixel near 100 or above), so no
+    chunk of any shape is entirely the fill value 0, and Zarr stores every
+    chunk. 1600 x 2000 takes a fraction of a second.
     """
     shape = tuple(int(n) for n in shape)
     if not shape or min(shape) < 1:
@@ -218,27 +347,80 @@ def synthetic_image(
         raise TypeError(f"synthetic_image supports integer and float dtypes, not {dtype}")
 
     rng = np.random.default_rng(seed)
-    tissue = 0.6 * _smooth_noise(shape, 256, rng) + 0.4 * _smooth_noise(shape, 48, rng)
-    cells = _smooth_noise(shape, 8, rng) ** 6  # sparse small bright spots
-    image = 0.05 + 0.9 * tissue**2 * (0.4 + 0.6 * tissue) + 0.5 * cells * tissue
-    image += 0.02 * rng.standard_normal(shape, dtype=np.float32)
-    np.clip(image, 0.0, 1.0, out=image)
+    axes = [axis for axis, n in enumerate(shape) if n >= 8] or [int(np.argmax(shape))]
+    extent = np.array([shape[a] for a in axes], dtype=np.float64)
+    pixels = int(np.prod(extent))
+    thin = 16 ** max(0, len(axes) - 2)  # structures per pixel: a 3-D stack holds thinner ones per plane
 
+    # The sample: about 60 % of the field, with a soft edge, and its autofluorescence.
+    inside = _standardised(_smooth_noise(shape, 320, rng))
+    inside += 0.4
+    inside /= 0.6
+    np.clip(inside, 0.0, 1.0, out=inside)
+    inside *= inside * (3.0 - 2.0 * inside)
+    electrons = _standardised(_smooth_noise(shape, 24, rng))
+    electrons *= 0.3 * TISSUE_ELECTRONS
+    electrons += TISSUE_ELECTRONS
+
+    # Cells (three sizes) and fibres, added where the sample is.
+    spots = []
+    n_cells = max(1, pixels // (2500 * thin))
+    for sigma in (1.2, 2.0, 3.0):
+        count = n_cells // 3 + 1
+        points = rng.random((count, len(axes))) * extent
+        spots.append(_spots(shape, axes, points, rng.lognormal(np.log(900.0), 0.6, count), sigma, rng))
+    n_fibres, steps = max(1, pixels // (60000 * thin)), 400
+    position = rng.random((n_fibres, len(axes))) * extent
+    direction = rng.standard_normal((n_fibres, len(axes)))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    trail = np.empty((steps, n_fibres, len(axes)))
+    for step in range(steps):  # a smooth random walk, one pixel per step
+        trail[step] = position
+        direction += 0.12 * rng.standard_normal(direction.shape)
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+        position = position + direction
+    brightness = np.broadcast_to(rng.lognormal(np.log(300.0), 0.5, n_fibres), (steps, n_fibres))
+    spots.append(_spots(shape, axes, trail.reshape(-1, len(axes)), brightness.ravel(), 1.0, rng))
+    index = np.concatenate([s[0] for s in spots])
+    values = np.concatenate([s[1] for s in spots])
+    electrons += np.bincount(index, values, minlength=electrons.size).reshape(shape).astype(np.float32)
+    electrons *= inside
+    electrons += BACKGROUND_ELECTRONS
+
+    if len(axes) >= 2:  # the light sheet's stripes: they run along the last spatial axis
+        stripes_shape = tuple(1 if axis == axes[-1] else n for axis, n in enumerate(shape))
+        stripes = _standardised(_smooth_noise(stripes_shape, 5, rng))
+        stripes *= 0.06
+        stripes += 1.0
+        electrons *= stripes
+    np.clip(electrons, 0.0, None, out=electrons)
+
+    # Shot noise (variance = signal) and read noise, then the camera's gain and offset.
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    noise *= np.sqrt(electrons + np.float32(READ_NOISE**2))
+    electrons += noise
+    electrons *= np.float32(CAMERA_GAIN)
+    electrons += np.float32(CAMERA_OFFSET)
+    np.rint(electrons, out=electrons)
+    np.clip(electrons, 1.0, 65534.0, out=electrons)
+    counts = electrons
+
+    if dtype == np.uint16:
+        return counts.astype(np.uint16)
     if dtype.kind == "f":
-        low, high = 0.02, 0.6
-    else:
-        top = float(np.iinfo(dtype).max)
-        low, high = max(1.0, 0.02 * top), 0.6 * top
-    image = low + (high - low) * image
-    if dtype.kind != "f":
-        np.rint(image, out=image)
-    return image.astype(dtype)
+        return (counts / 65535.0).astype(dtype)
+    top = float(np.iinfo(dtype).max)
+    scaled = np.rint(counts * (top / 65535.0))
+    np.clip(scaled, 1.0, top, out=scaled)
+    return scaled.astype(dtype)
 
 
 def _synthetic_path(dataset: Dataset) -> Path:
-    """Where the stand-in for ``dataset`` is cached (never the real file's name)."""
+    """Where the stand-in for ``dataset`` is cached: never the real file's name, and
+    named by :data:`SYNTHETIC_GENERATION`, so a stand-in from an older generator is
+    never reused."""
     fname = dataset.fname or f"{dataset.name}.tiff"
-    return cache_dir() / f"{SYNTHETIC_PREFIX}{fname}"
+    return cache_dir() / f"{SYNTHETIC_PREFIX}g{SYNTHETIC_GENERATION}-{fname}"
 
 
 def _synthetic_file(dataset: Dataset) -> Path:

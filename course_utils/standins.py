@@ -51,8 +51,9 @@ IDR_CHUNKS = (1, 1, 275, 271)
 IDR_PIXEL_SIZE = {"z": 0.5002025531914894, "y": 0.3603981534640209, "x": 0.3603981534640209}
 IDR_CHANNELS = (("LaminB1", "0000FF"), ("Dapi", "FFFF00"))
 
-#: Bump when a generator changes, so old cached copies are not reused.
-GENERATION = 1
+#: Bump when a generator changes (this module's, or data.synthetic_image's), so old cached
+#: copies are not reused. 2: the light-sheet-like synthetic image (data.SYNTHETIC_GENERATION 2).
+GENERATION = 2
 
 
 @dataclass(frozen=True)

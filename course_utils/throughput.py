@@ -1,6 +1,6 @@
 """How fast the same image goes into, and comes out of, every kind of store.
 
-Notebook 06 writes one image, uncompressed and cut into the same chunks, to
+Notebook 09 writes one image, uncompressed and cut into the same chunks, to
 each backend (memory, a local directory, a zip file, an S3 bucket on the
 local S3 server) and reads it back; an HTTP server can only be read, so it
 serves a directory copy. Next to them :func:`raw_disk` writes and reads the
@@ -37,8 +37,8 @@ REFERENCE = "raw disk"
 CACHED_FILE = "raw file, cached"
 """Name of the row of one plain file that only goes through the page cache."""
 
-DEFAULT_SHAPE = (2048, 2048)
-"""Image shape the notebook benchmarks (8 MiB of uint16): seconds, not minutes."""
+DEFAULT_SHAPE = (1024, 2048)
+"""Image shape the notebook benchmarks (4 MiB of uint16, 32 chunks): seconds, not minutes."""
 DEFAULT_CHUNKS = (256, 256)
 """Chunk shape of every store in the benchmark (128 KiB chunks of uint16)."""
 DEFAULT_REPEATS = 3

@@ -231,3 +231,31 @@ def test_ipfs_fetch_online():
     result = adapters.ipfs_fetch()
     assert result.ok, result.reason
     assert result.data == b"hello world"
+
+
+@pytest.mark.online
+def test_the_real_smartspim_tiff_reads_through_the_adapter_and_references(tmp_path, monkeypatch):
+    """Notebook 07 online: the real TIFF opens through tifffile's adapter and through references.
+
+    Also prints its Blosc-zstd ratio on 256 x 256 chunks, for comparison with
+    ``data.SMARTSPIM_REFERENCE_RATIOS`` and the stand-in (see bench/bench_standin.py).
+    """
+    import numcodecs
+
+    from course_utils import data
+
+    monkeypatch.setenv(data.CACHE_VARIABLE, str(tmp_path))
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    path = data.fetch("smartspim-mip")
+    assert not path.name.startswith(data.SYNTHETIC_PREFIX), "the real file could not be downloaded"
+    image = tifffile.imread(path)
+    with tifffile.imread(path, aszarr=True) as store:
+        assert np.array_equal(zarr.open_array(store, mode="r")[1000:1200, 300:700], image[1000:1200, 300:700])
+    refs = adapters.tiff_references(path)
+    assert np.array_equal(zarr.open_array(adapters.reference_store(refs), mode="r")[:], image)
+    layout = adapters.tiff_layout(path)
+    codec = numcodecs.Blosc("zstd", 5, numcodecs.Blosc.SHUFFLE)
+    chunks = [np.ascontiguousarray(image[i : i + 256, j : j + 256]) for i in range(0, 1536, 256) for j in range(0, 1792, 256)]
+    ratio = sum(c.nbytes for c in chunks) / sum(len(codec.encode(c)) for c in chunks)
+    print(f"\n{layout}\nBlosc-zstd (5, shuffle) on 256 x 256 chunks: {ratio:.2f}x")
+    assert 1.0 < ratio < 10.0

@@ -1,4 +1,4 @@
-"""course_utils.throughput: the backend benchmark of notebook 06."""
+"""course_utils.throughput: the backend benchmark of notebook 09."""
 
 from __future__ import annotations
 

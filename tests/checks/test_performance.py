@@ -1,23 +1,20 @@
-"""course_utils.checks.performance, on the lesson's shapes and a real chunk."""
+"""course_utils.checks.performance, on the lesson's shapes and real encodings."""
 
 from __future__ import annotations
-
-import math
 
 import numcodecs
 import numpy as np
 import pytest
+import zarr
 
+from course_utils import data
 from course_utils.checks import performance as check
 from course_utils.feedback import AnswerError
-
-CANDIDATES = [(1, 256, 256), (16, 64, 64), (64, 4, 256), (64, 256, 4), (8, 64, 128)]
-VIEW = (slice(None), slice(64, 192), 130)
 
 
 @pytest.fixture
 def lesson():
-    return {"volume": np.zeros((64, 256, 256), np.uint16), "candidates": CANDIDATES, "exercise_view": VIEW}
+    return {"volume": np.zeros((64, 256, 256), np.uint16)}
 
 
 @pytest.mark.parametrize(
@@ -48,70 +45,153 @@ def test_requests_for_agrees_with_brute_force():
         assert check.requests_for(shape, chunks, view) == len(touched)
 
 
+# -- exercise 1 ----------------------------------------------------------------
+
+
+def test_the_only_design_within_the_volume():
+    found = [
+        (z, y, check.CHUNK_PIXELS // (z * y))
+        for z in range(1, 65) for y in range(1, 257)
+        if check.CHUNK_PIXELS % (z * y) == 0 and check.CHUNK_PIXELS // (z * y) <= 256
+        and check.requests_for((64, 256, 256), (z, y, check.CHUNK_PIXELS // (z * y)), check.DESIGN_VIEW) == 1
+    ]
+    assert found == [(64, 256, 4)]
+
+
 @pytest.mark.parametrize("value", [(64, 256, 4), [64, 256, 4], (np.int64(64), 256, 4)])
-def test_best_chunks_right(lesson, value, capsys):
-    check.best_chunks({**lesson, "best_chunks": value})
-    assert "reads the view in 1 request." in capsys.readouterr().out
+def test_design_chunks_right(lesson, value, capsys):
+    check.design_chunks({**lesson, "design_chunks": value})
+    assert "with 1 request" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     "value, message",
     [
-        ((16, 64, 64), "needs 8 requests"),
-        ((64, 4, 256), "needs 32 requests"),
-        ((64, 256, 8), "not one of the candidate"),
+        ((64, 128, 8), "needs 2 requests .*y 2"),
+        ((32, 256, 8), "needs 2 requests .*z 2"),
+        ((64, 256, 8), "131,072 pixels"),
+        ((64, 1024, 1), "larger than the volume"),
+        ((64, 256), "needs 3 numbers"),
         ("(64, 256, 4)", "should be a"),
         (("a", 2, 3), "whole numbers"),
+        ((0, 256, 4), "at least 1"),
     ],
 )
-def test_best_chunks_wrong(lesson, value, message):
+def test_design_chunks_mistakes(lesson, value, message):
     with pytest.raises(AnswerError, match=message):
-        check.best_chunks({**lesson, "best_chunks": value})
+        check.design_chunks({**lesson, "design_chunks": value})
 
 
-def test_best_chunks_accepts_any_tied_minimum(lesson, capsys):
-    lesson["candidates"] = [(1, 256, 256), (64, 256, 4), (64, 256, 8)]
-    check.best_chunks({**lesson, "best_chunks": (64, 256, 8)})
-    assert "✓" in capsys.readouterr().out
+# -- exercise 2 ----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def chunk():
-    ramp = np.add.outer(np.arange(256), np.arange(256)).astype(np.uint16) * 5
-    return ramp + np.random.default_rng(2).integers(0, 50, ramp.shape, dtype=np.uint16)
+def image():
+    return data.synthetic_image((600, 700), "uint16", seed=3)  # partial edge chunks on both axes
 
 
-def _truth(chunk):
-    return chunk.nbytes / len(numcodecs.Blosc(cname="zstd", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE).encode(chunk))
+def test_default_bytes_truth_is_zstd_on_padded_chunks(image):
+    total = 0
+    for i in range(0, 600, 256):
+        for j in range(0, 700, 256):
+            chunk = np.zeros((256, 256), np.uint16)
+            part = image[i : i + 256, j : j + 256]
+            chunk[: part.shape[0], : part.shape[1]] = part
+            total += len(numcodecs.Zstd(level=0).encode(chunk))
+    assert check.default_bytes_truth(image) == total
 
 
-def test_zstd_ratio_right(chunk, capsys):
-    truth = _truth(chunk)
-    check.zstd_ratio({"exercise_chunk": chunk, "zstd_ratio": truth})
-    check.zstd_ratio({"exercise_chunk": chunk, "zstd_ratio": np.float32(truth * (1 + 1e-4))})
+def test_default_bytes_right_and_within_tolerance(image, capsys):
+    truth = check.default_bytes_truth(image)
+    unpadded = sum(
+        len(numcodecs.Zstd(level=0).encode(np.ascontiguousarray(image[i : i + 256, j : j + 256])))
+        for i in range(0, 600, 256) for j in range(0, 700, 256)
+    )
+    check.default_bytes({"image": image, "default_bytes": truth})
+    check.default_bytes({"image": image, "default_bytes": unpadded})  # edge chunks encoded without padding: close enough
     assert capsys.readouterr().out.count("✓") == 2
 
 
-def test_zstd_ratio_upside_down(chunk):
-    with pytest.raises(AnswerError, match="upside down"):
-        check.zstd_ratio({"exercise_chunk": chunk, "zstd_ratio": 1 / _truth(chunk)})
+def test_default_bytes_mistakes(image):
+    blosc = sum(
+        len(numcodecs.Blosc("zstd", 5, numcodecs.Blosc.SHUFFLE).encode(np.ascontiguousarray(image[i : i + 256, j : j + 256])))
+        for i in range(0, 600, 256) for j in range(0, 700, 256)
+    )
+    whole = len(numcodecs.Zstd(level=0).encode(image))
+    for value, message in [
+        (image.nbytes, "raw size"),
+        (blosc, "Blosc-Zstandard with shuffle"),
+        (whole, "whole image compressed at once"),
+        (2, "looks like a ratio"),
+        (12345, "do not store"),
+    ]:
+        with pytest.raises(AnswerError, match=message):
+            check.default_bytes({"image": image, "default_bytes": value})
 
 
-def test_zstd_ratio_another_codec_is_not_accepted(chunk):
-    lz4 = chunk.nbytes / len(numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE).encode(chunk))
-    assert not math.isclose(lz4, _truth(chunk), rel_tol=check.RATIO_TOLERANCE)
-    with pytest.raises(AnswerError, match="does not compress"):
-        check.zstd_ratio({"exercise_chunk": chunk, "zstd_ratio": lz4})
+def test_default_bytes_not_a_number(image):
+    with pytest.raises(AnswerError, match="whole number"):
+        check.default_bytes({"image": image, "default_bytes": 1.5e6})
 
 
-@pytest.mark.parametrize("value", ["2.1", None, True])
-def test_zstd_ratio_not_a_number(chunk, value):
-    with pytest.raises(AnswerError, match="should be a number"):
-        check.zstd_ratio({"exercise_chunk": chunk, "zstd_ratio": value})
+def test_zarr_default_codecs_are_plain_zstd():
+    array = zarr.create_array(zarr.storage.MemoryStore(), shape=(4, 4), dtype="uint16")
+    codecs = array.metadata.to_dict()["codecs"]
+    assert [c["name"] for c in codecs] == ["bytes", "zstd"]
+    assert codecs[1]["configuration"]["level"] == 0
 
 
-def test_zstd_ratio_non_contiguous_lesson_chunk(chunk, capsys):
-    wide = np.zeros((256, 512), np.uint16)
-    wide[:, ::2] = chunk
-    check.zstd_ratio({"exercise_chunk": wide[:, ::2], "zstd_ratio": _truth(chunk)})
-    assert "✓" in capsys.readouterr().out
+# -- exercise 3 ----------------------------------------------------------------
+
+
+def test_codec_choice_right(capsys):
+    check.codec_choice({"codec_choice": "b"})
+    assert "15.1 TB" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value, message", [("A", "19.9 TB"), ("C", "0.64 GB/s"), ("D", "28.8 TB"), ("E", "one of")])
+def test_codec_choice_wrong(value, message):
+    with pytest.raises(AnswerError, match=message):
+        check.codec_choice({"codec_choice": value})
+
+
+def test_codec_choice_arithmetic():
+    """The feedback's figures follow from the table in the notebook."""
+    raw, budget, rate, cores = 28.8, 18.0, 1.0, 16
+    table = {"A": (1.45, 1.2), "B": (1.91, 0.25), "C": (1.64, 0.04), "D": (1.0, float("inf"))}
+    fits = {k for k, (ratio, speed) in table.items() if raw / ratio <= budget and cores * speed >= rate}
+    assert fits == {"B"}
+    assert set(check.CODEC_WHY) == {"A", "C", "D"}
+
+
+# -- exercise 4 ----------------------------------------------------------------
+
+
+def test_shard_bytes_match_what_zarr_writes():
+    keys: dict = {}
+    volume = np.ones((64, 256, 256), np.uint16)
+    zarr.create_array(zarr.storage.MemoryStore(keys), data=volume, chunks=check.INNER, shards=check.SHARD, compressors=None)
+    pixels, index = check.shard_bytes()
+    assert {len(v.to_bytes()) for k, v in keys.items() if k.startswith("c/")} == {pixels + index}
+    assert (pixels, index) == (1_048_576, 132)
+
+
+@pytest.mark.parametrize("value", [1_048_708, 1_048_576])
+def test_shard_rewrite_right(value, capsys):
+    check.shard_rewrite({"shard_rewrite": value})
+    assert "✓ shard_rewrite is right" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (131_072, "cannot be edited in place"),
+        (8 * 2**20, "not the whole volume"),
+        (2 * 1_048_708, "only for the upload"),
+        (1_000_000, "is not what goes up"),
+        (1.0e6, "whole number"),
+    ],
+)
+def test_shard_rewrite_mistakes(value, message):
+    with pytest.raises(AnswerError, match=message):
+        check.shard_rewrite({"shard_rewrite": value})

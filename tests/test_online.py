@@ -1,4 +1,4 @@
-"""The public OME-Zarr stores notebooks 03 and 04 read online, and their offline twins.
+"""The public OME-Zarr stores notebooks 03 and 05 read online, and their offline twins.
 
 Tests marked ``online`` reach the real AIND bucket and the IDR; they are
 skipped unless ``COURSE_ONLINE_TESTS=1`` (CI has no internet). Each has an

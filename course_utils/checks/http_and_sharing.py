@@ -1,4 +1,4 @@
-"""Checks for notebook 04, sharing over HTTP.
+"""Checks for notebook 05, sharing over HTTP.
 
 The exercise describes the OME-Zarr that ``ome_zarr download`` copied into the
 lesson's ``copy`` directory; the check reads the truth from the copy's own

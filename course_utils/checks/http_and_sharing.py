@@ -1,9 +1,9 @@
 """Checks for notebook 05, sharing over HTTP.
 
-- ``copy_description`` describes the OME-Zarr that ``ome_zarr download``
-  copied into the lesson's ``copy`` directory; the check reads the truth from
-  the copy's own ``.zattrs`` and ``.zarray`` files (OME-Zarr 0.4) or
-  ``zarr.json`` (0.5).
+- ``copy_description`` gives each level's chunk shape and number of chunk
+  files in the OME-Zarr that ``ome_zarr download`` copied into the lesson's
+  ``copy`` directory; the check reads the truth from the copy's own files
+  (``.zattrs`` and ``.zarray`` for OME-Zarr 0.4, ``zarr.json`` for 0.5).
 - ``consolidated_saving`` is the number of requests consolidated metadata
   saves when the copy and all its levels are opened over HTTP; the check
   measures both on the lesson's local server (``web``, ``copy_url``).
@@ -36,11 +36,16 @@ from course_utils.feedback import (
 
 __all__ = ["SHARD_VIEWS", "consolidated_saving", "copy_description", "shard_requests", "shard_read_requests"]
 
-EXAMPLE = '{"axes": ["z", "y", "x"], "n_scales": 2, "shapes": [(10, 64, 64), (10, 32, 32)]}'
+EXAMPLE = '{"chunks": [(1, 64, 64), (1, 32, 32)], "chunk_files": [10, 10]}'
+DESCRIPTION_KEYS = ("chunks", "chunk_files")
 
 
-def _truth(copy: Path) -> tuple[list[str], list[tuple[int, ...]], list[tuple[int, ...]]]:
-    """(axis names, shape of each scale, chunk shape of each scale) from the copy's files."""
+def _is_metadata(name: str) -> bool:
+    return name.startswith(".") or name == "zarr.json"
+
+
+def _truth(copy: Path) -> tuple[list[str], list[tuple[int, ...]], list[tuple[int, ...]], list[int]]:
+    """(dataset paths, shape, chunk shape and number of chunk files of each level) from the copy's files."""
     if (copy / "zarr.json").is_file():  # OME-Zarr 0.5
         multiscale = json.loads((copy / "zarr.json").read_text())["attributes"]["ome"]["multiscales"][0]
         arrays = [json.loads((copy / d["path"] / "zarr.json").read_text()) for d in multiscale["datasets"]]
@@ -49,72 +54,76 @@ def _truth(copy: Path) -> tuple[list[str], list[tuple[int, ...]], list[tuple[int
         multiscale = json.loads((copy / ".zattrs").read_text())["multiscales"][0]
         arrays = [json.loads((copy / d["path"] / ".zarray").read_text()) for d in multiscale["datasets"]]
         chunks = [tuple(a["chunks"]) for a in arrays]
-    axes = [axis["name"] if isinstance(axis, Mapping) else str(axis) for axis in multiscale["axes"]]
-    return axes, [tuple(a["shape"]) for a in arrays], chunks
+    paths = [d["path"] for d in multiscale["datasets"]]
+    files = [
+        sum(1 for f in (copy / path).rglob("*") if f.is_file() and not _is_metadata(f.name)) for path in paths
+    ]
+    return paths, [tuple(a["shape"]) for a in arrays], chunks, files
+
+
+def _list_of(value: Any, name: str, count: int, what: str) -> list:
+    expect(
+        isinstance(value, Sequence) and not isinstance(value, (str, bytes)),
+        f"copy_description[{name!r}] should be a list of {what}, one per level, not {value!r}.",
+        f"for example: {EXAMPLE}",
+    )
+    expect(
+        len(value) == count,
+        f"copy_description[{name!r}] holds {len(value)} entries, but the copy has {count} levels.",
+        "give one entry per level, finest first, in the order of `datasets`",
+    )
+    return list(value)
 
 
 def _shape(value: Any, index: int) -> tuple[int, ...]:
-    name = f"copy_description['shapes'][{index}]"
+    name = f"copy_description['chunks'][{index}]"
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise AnswerError(f"`{name}` should be a tuple of whole numbers, not {value!r}.", f"for example: {EXAMPLE}")
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in value):
-        raise AnswerError(f"`{name}` should hold whole numbers only, not {value!r}.", "array.shape is such a tuple")
+        raise AnswerError(f"`{name}` should hold whole numbers only, not {value!r}.", "array.chunks is such a tuple")
     return tuple(int(n) for n in value)
 
 
 def copy_description(namespace: Mapping[str, Any]) -> None:
-    """Exercise: ``copy_description`` gives the copy's axes, number of scales and each scale's shape."""
+    """Exercise: ``copy_description`` gives each level's chunk shape and its number of chunk files in the copy."""
     __tracebackhide__ = True
     value = answer(namespace, "copy_description")
     copy = Path(lesson_value(namespace, "copy"))
-    expect_keys(value, ("axes", "n_scales", "shapes"), "copy_description", EXAMPLE)
-    axes, shapes, chunks = _truth(copy)
+    expect_keys(value, DESCRIPTION_KEYS, "copy_description", EXAMPLE)
+    paths, shapes, chunks, files = _truth(copy)
 
-    given_axes = value["axes"]
-    expect(
-        isinstance(given_axes, Sequence) and not isinstance(given_axes, str)
-        and all(isinstance(a, str) for a in given_axes),
-        f"copy_description['axes'] should be a list of axis names (strings), not {given_axes!r}.",
-        'for example: ["z", "y", "x"]',
-    )
-    given_axes = [a.strip() for a in given_axes]
-    if given_axes != axes:
-        hint = (
-            "the names are right, but in a different order: keep the order of the `axes` list"
-            if sorted(given_axes) == sorted(axes)
-            else "look at the `axes` of the multiscales entry in the copy's .zattrs: use each axis's name"
-        )
-        raise AnswerError(f"copy_description['axes'] is {given_axes}, which is not the copy's axes.", hint)
-
-    n_scales = whole_number(value["n_scales"], "copy_description['n_scales']", "3")
-    expect(
-        n_scales == len(shapes),
-        f"copy_description['n_scales'] is {n_scales}, but the multiscales entry lists a different number of scales.",
-        "count the `datasets` of the multiscales entry (or the arrays 0, 1, 2, ... of the copy)",
-    )
-
-    given = value["shapes"]
-    expect(
-        isinstance(given, Sequence) and not isinstance(given, (str, bytes)),
-        f"copy_description['shapes'] should be a list of shapes, not {given!r}.",
-        f"for example: {EXAMPLE}",
-    )
-    given = [_shape(shape, i) for i, shape in enumerate(given)]
-    expect(
-        len(given) == n_scales,
-        f"copy_description['shapes'] holds {len(given)} shapes for {n_scales} scales.",
-        "give one shape per scale",
-    )
-    if given != shapes:
-        if given == chunks:
-            hint = "those are the chunk shapes: the shape of the whole array is `shape` in each .zarray"
-        elif given == shapes[::-1]:
-            hint = "list the shapes finest first, in the order of the `datasets`"
+    given = [_shape(shape, i) for i, shape in enumerate(_list_of(value["chunks"], "chunks", len(paths), "chunk shapes"))]
+    if given != chunks:
+        if given == shapes:
+            hint = "those are the arrays' shapes: the chunk shape is `chunks` in each .zarray"
+        elif given == chunks[::-1]:
+            hint = "list the levels finest first, in the order of `datasets`"
+        elif given[0] == chunks[0]:
+            hint = "level 0 is right; read the .zarray of the other levels too: their chunks are smaller"
         else:
-            hint = "read `shape` from the .zarray of each scale (or `.shape` of each zarr array)"
-        raise AnswerError("copy_description['shapes'] does not match the arrays of the copy.", hint)
+            hint = "read `chunks` from the .zarray of each level (or `.chunks` of each zarr array)"
+        raise AnswerError("copy_description['chunks'] does not match the chunk shapes of the copy.", hint)
+
+    counted = [
+        whole_number(n, f"copy_description['chunk_files'][{i}]", "472")
+        for i, n in enumerate(_list_of(value["chunk_files"], "chunk_files", len(paths), "numbers of files"))
+    ]
+    if counted != files:
+        grid = [math.prod(math.ceil(n / c) for n, c in zip(shape, chunk)) for shape, chunk in zip(shapes, chunks)]
+        if all(c == f + 2 for c, f in zip(counted, files)):
+            hint = "you counted the .zarray and .zattrs too: they are metadata documents, not chunks"
+        elif all(c in (f + 1, f + 2) for c, f in zip(counted, files)):
+            hint = "leave the metadata documents (.zarray, .zattrs) out of the count"
+        elif sum(files) in counted or sum(files) + 2 * len(files) in counted:
+            hint = "count per level: the files under that level's folder only"
+        elif counted == grid:
+            hint = "that is the chunk grid, ceil(shape / chunks); count the files the copy actually holds"
+        else:
+            hint = "count the files under each level's folder (Path.rglob), leaving out .zarray and .zattrs"
+        raise AnswerError("copy_description['chunk_files'] does not match the files of the copy.", hint)
     passed(
-        f"Right: axes {', '.join(axes)}; {n_scales} scales, from {shapes[0]} down to {shapes[-1]}."
+        f"Right: chunks of {chunks[0]} down to {chunks[-1]}, and {', '.join(map(str, files))} chunk files: "
+        "every file of a level that is not a metadata document is one chunk."
     )
 
 

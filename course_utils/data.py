@@ -137,12 +137,15 @@ REGISTRY: dict[str, Dataset] = _Registry(
                 url="https://uk1s3.embassy.ebi.ac.uk/idr/zarr/v0.4/idr0062A/6001240.zarr",
                 kind="ome-zarr",
                 description=(
-                    "IDR image 6001240 (idr0062A) as OME-Zarr 0.4 over HTTPS; "
-                    "scale 0 is (c, z, y, x) = (2, 236, 275, 271)."
+                    "IDR image 6001240 (idr0062A, LaminB1 and Dapi) as OME-Zarr 0.4 "
+                    "(Zarr v2) over HTTPS: arrays 0, 1, 2 at the root, scale 0 "
+                    "(c, z, y, x) = (2, 236, 275, 271), one object per plane of a "
+                    "channel (blosc-lz4), no consolidated metadata."
                 ),
                 shape=(2, 236, 275, 271),
                 dtype="uint16",
                 axes="czyx",
+                n_scales=3,
             ),
             Dataset(
                 name="idr-6001240-sharded",
@@ -153,11 +156,14 @@ REGISTRY: dict[str, Dataset] = _Registry(
                 kind="ome-zarr",
                 description=(
                     "The same IDR image 6001240 as sharded OME-Zarr 0.5 (Zarr v3), "
-                    "from the 2024 OME-NGFF challenge."
+                    "converted by the 2024 OME-NGFF challenge: one shard object per "
+                    "level holding the whole array, one plane per inner chunk "
+                    "(blosc-zstd), the shard index (CRC32C) at its end."
                 ),
                 shape=(2, 236, 275, 271),
                 dtype="uint16",
                 axes="czyx",
+                n_scales=3,
             ),
         )
     }

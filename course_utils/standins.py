@@ -2,26 +2,35 @@
 
 Offline, a lesson cannot reach the AIND bucket or the IDR, so it serves one
 of these from a local server instead, through the same cells. Each is a
-deterministic synthetic image (:func:`course_utils.data.synthetic_image`)
-with the layout of the real store, at a size a laptop writes in seconds:
+deterministic synthetic image with the layout of the real store, at a size a
+laptop writes in seconds:
 
 - :func:`aind_smartspim` stands in for the AIND SmartSPIM OME-Zarr on S3
   (``data.REGISTRY["aind-smartspim-ome-zarr"]``): OME-Zarr 0.4 (Zarr v2),
-  axes (t, c, z, y, x), 5 scales, uint16, numbered arrays ``0`` to ``4``.
-  Reduced: scale 0 is (1, 1, 64, 256, 320), where the real one is a whole
+  axes (t, c, z, y, x), 5 scales, uint16, numbered arrays ``0`` to ``4``,
+  pixels from :func:`course_utils.data.synthetic_image`. Reduced: scale 0 is (1, 1, 64, 256, 320), where the real one is a whole
   mouse brain.
 - :func:`idr_6001240` stands in for IDR image 6001240 over HTTPS
-  (``data.REGISTRY["idr-6001240"]``): OME-Zarr 0.4, axes (c, z, y, x) with
-  micrometre units and the image's pixel sizes, 3 scales halving y and x,
-  uint16, 2 channels (LaminB1, Dapi) of 275 x 271 pixels, one plane per
-  chunk, no consolidated metadata. Reduced: 48 z-planes instead of 236 (the
-  full stack takes over 1 GB of memory to synthesise).
+  (``data.REGISTRY["idr-6001240"]``): OME-Zarr 0.4 (Zarr v2), and
+  :func:`idr_6001240_sharded` for its sharded OME-Zarr 0.5 (Zarr v3) copy
+  from the 2024 OME-NGFF challenge (``data.REGISTRY["idr-6001240-sharded"]``).
+  Both at full size, (c, z, y, x) = (2, 236, 275, 271) and two more levels,
+  with the published metadata documents byte for byte
+  (:mod:`course_utils.idr_metadata`, which says where each comes from) and
+  the same chunks, shards and codecs: in 0.4 one object per plane of a
+  channel (blosc-lz4), in 0.5 one shard object per level holding every plane
+  (blosc-zstd) and an index at its end. Only the pixels are synthetic
+  (:class:`course_utils.nuclei.NucleiStack`: dim like the real image,
+  background about 9 and 28, nuclei up to a few thousand), drawn plane by
+  plane: writing both copies takes a few seconds of CPU and 79 MB of disk
+  (47 MB for 0.4, 32 MB for 0.5), and holds only a few planes in memory.
 
 Each sits at the same path under its :attr:`StandIn.root` as the real store
-under its host (``idr/zarr/v0.4/idr0062A/6001240.zarr``) or bucket, so a
-server of ``root`` answers at the real URL's path. Stand-ins are written once
-into ``<cache>/standins/`` (see :func:`course_utils.data.cache_dir`) and
-reused; a half-written copy is never visible under the final name.
+under its host or bucket (the two IDR copies under one root, as on the IDR's
+host), so one server of ``root`` answers at the real URLs' paths. Stand-ins
+are written once into ``<cache>/standins/`` (see
+:func:`course_utils.data.cache_dir`) and reused; a half-written copy is never
+visible under the final name.
 """
 
 from __future__ import annotations
@@ -35,25 +44,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from course_utils import data
+import numpy as np
 
-__all__ = ["AIND_SHAPE", "IDR_SHAPE", "StandIn", "aind_smartspim", "idr_6001240", "standin_dir"]
+from course_utils import data, idr_metadata
+
+__all__ = [
+    "AIND_SHAPE",
+    "IDR_SHAPE",
+    "StandIn",
+    "aind_smartspim",
+    "idr_6001240",
+    "idr_6001240_sharded",
+    "standin_dir",
+]
 
 #: Scale 0 of the AIND stand-in, (t, c, z, y, x).
 AIND_SHAPE = (1, 1, 64, 256, 320)
 #: Chunk shape of every scale of the AIND stand-in.
 AIND_CHUNKS = (1, 1, 32, 128, 128)
-#: Scale 0 of the IDR stand-in, (c, z, y, x): the real image has 236 z-planes.
-IDR_SHAPE = (2, 48, 275, 271)
-#: One plane per chunk, as in the copy of IDR 6001240 the seed course downloaded.
+#: Scale 0 of the IDR stand-ins, (c, z, y, x): the real image's shape.
+IDR_SHAPE = idr_metadata.LEVEL_SHAPES[0]
+#: One plane per chunk (0.4) and per inner chunk (0.5), as in the published copies.
 IDR_CHUNKS = (1, 1, 275, 271)
 #: Physical pixel size of IDR 6001240 at scale 0, micrometres (z, y, x).
 IDR_PIXEL_SIZE = {"z": 0.5002025531914894, "y": 0.3603981534640209, "x": 0.3603981534640209}
 IDR_CHANNELS = (("LaminB1", "0000FF"), ("Dapi", "FFFF00"))
 
-#: Bump when a generator changes (this module's, or data.synthetic_image's), so old cached
-#: copies are not reused. 2: the light-sheet-like synthetic image (data.SYNTHETIC_GENERATION 2).
+#: Bump when a generator changes, so old cached copies are not reused. The AIND
+#: stand-in's pixels come from data.synthetic_image (2: its light-sheet-like
+#: version, data.SYNTHETIC_GENERATION 2); the IDR stand-ins' from course_utils.nuclei.
 GENERATION = 2
+IDR_GENERATION = 2
 
 
 @dataclass(frozen=True)
@@ -80,19 +101,27 @@ def standin_dir() -> Path:
     return data.cache_dir() / "standins"
 
 
-def _cached(standin: StandIn, write: Callable[[Path], None]) -> StandIn:
-    """``standin``, its store written by ``write(path)`` in a staging directory first."""
-    if (standin.store / ".zattrs").is_file():
+def _cached(standin: StandIn, write: Callable[[Path], None], done: Callable[[Path], bool] | None = None) -> StandIn:
+    """``standin``, its root written by ``write(root)`` in a staging directory first.
+
+    ``done(root)`` says whether a root already holds everything (by default:
+    the store's ``.zattrs`` exists).
+    """
+    if done is None:
+        def done(root: Path) -> bool:
+            return (root / standin.key / ".zattrs").is_file()
+
+    if done(standin.root):
         return standin
     standin.root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=standin.root.parent, prefix=f".{standin.root.name}."))
     staging.chmod(0o755)
     try:
-        write(staging / standin.key)
+        write(staging)
         try:
             os.replace(staging, standin.root)
         except OSError:  # another process finished first (or a broken copy): keep or redo
-            if not (standin.store / ".zattrs").is_file():
+            if not done(standin.root):
                 shutil.rmtree(standin.root, ignore_errors=True)
                 os.replace(staging, standin.root)
     finally:
@@ -143,36 +172,74 @@ def _write_aind(path: Path) -> None:
     _number_datasets(path)
 
 
-def _write_idr(path: Path) -> None:
-    import ngff_zarr as nz
+def _write_documents(store: Path, documents: dict[str, str]) -> None:
+    for key, text in documents.items():
+        (store / key).parent.mkdir(parents=True, exist_ok=True)
+        (store / key).write_bytes(text.encode())
 
-    dims = ("c", "z", "y", "x")
-    image = nz.to_ngff_image(
-        data.synthetic_image(IDR_SHAPE, "uint16", seed=6001240),
-        dims=dims,
-        scale={"c": 1.0, **IDR_PIXEL_SIZE},
-        axes_units={"z": "micrometer", "y": "micrometer", "x": "micrometer"},
-        name="6001240",
+
+def _write_idr(root: Path) -> None:
+    """Both IDR copies under ``root``, from one pass over the synthetic planes.
+
+    0.4: each plane of each level is one chunk object ``<level>/<c>/<z>/0/0``,
+    blosc-lz4 (shuffle), as its ``.zarray`` says. 0.5: each level is one shard
+    object ``<level>/c/0/0/0/0`` holding every plane as a blosc-zstd inner
+    chunk, then the index (offset and length of each inner chunk, uint64
+    little endian, in C order of the inner chunk grid) and its CRC32C.
+    """
+    import google_crc32c
+    import numcodecs
+
+    from course_utils.nuclei import NucleiStack, downsample
+
+    v04, v05 = root / idr_metadata.V04_PATH, root / idr_metadata.V05_PATH
+    _write_documents(v04, idr_metadata.v04_documents())
+    _write_documents(v05, idr_metadata.v05_documents())
+    lz4 = numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=0)
+    zstd = numcodecs.Blosc(cname="zstd", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=0)
+    stack = NucleiStack(shape=IDR_SHAPE)
+    channels, planes = IDR_SHAPE[:2]
+    levels = range(len(idr_metadata.LEVEL_SHAPES))
+    index = [np.zeros((channels, planes, 1, 1, 2), dtype="<u8") for _ in levels]
+    shard_paths = [v05 / str(level) / "c" / "0" / "0" / "0" / "0" for level in levels]
+    for path in shard_paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    shards = [path.open("wb") for path in shard_paths]
+    try:
+        for c in range(channels):
+            for z in range(planes):
+                plane = stack.plane(c, z)
+                for level in levels:
+                    if level:
+                        plane = downsample(plane)
+                    pixels = np.ascontiguousarray(plane, dtype="<u2")
+                    chunk = v04 / str(level) / str(c) / str(z) / "0" / "0"
+                    chunk.parent.mkdir(parents=True, exist_ok=True)
+                    chunk.write_bytes(lz4.encode(pixels))
+                    inner = zstd.encode(pixels)
+                    index[level][c, z, 0, 0] = (shards[level].tell(), len(inner))
+                    shards[level].write(inner)
+        for level in levels:
+            table = index[level].tobytes()
+            shards[level].write(table + google_crc32c.value(table).to_bytes(4, "little"))
+    finally:
+        for shard in shards:
+            shard.close()
+
+
+def _idr_written(root: Path) -> bool:
+    return (root / idr_metadata.V04_PATH / ".zattrs").is_file() and (
+        root / idr_metadata.V05_PATH / "zarr.json"
+    ).is_file()
+
+
+def _idr(name: str) -> StandIn:
+    standin = StandIn(
+        name=name,
+        root=standin_dir() / f"idr-6001240-g{IDR_GENERATION}",
+        key=urlsplit(data.REGISTRY[name].url).path.strip("/"),
     )
-    multiscales = nz.to_multiscales(
-        image, scale_factors=[{"y": 2, "x": 2}, {"y": 4, "x": 4}],
-        method=nz.Methods.ITKWASM_BIN_SHRINK, chunks=dict(zip(dims, IDR_CHUNKS)),
-    )
-    _rechunk(multiscales, IDR_CHUNKS)
-    nz.to_ngff_zarr(path, multiscales, version="0.4")
-    _number_datasets(path)  # and no consolidated metadata, like the IDR's copy
-    attributes = json.loads((path / ".zattrs").read_text())
-    attributes["omero"] = {
-        "name": "6001240 (synthetic stand-in)",
-        "version": "0.4",
-        "channels": [
-            {"label": label, "color": color, "active": True,
-             "window": {"min": 0, "max": 65535, "start": 0, "end": 1500}}
-            for label, color in IDR_CHANNELS
-        ],
-        "rdefs": {"defaultZ": IDR_SHAPE[1] // 2, "model": "color"},
-    }
-    (path / ".zattrs").write_text(json.dumps(attributes, indent=2))
+    return _cached(standin, _write_idr, _idr_written)
 
 
 def aind_smartspim() -> StandIn:
@@ -184,14 +251,14 @@ def aind_smartspim() -> StandIn:
         key=real.path.strip("/"),
         bucket=real.netloc,
     )
-    return _cached(standin, _write_aind)
+    return _cached(standin, lambda root: _write_aind(root / standin.key))
 
 
 def idr_6001240() -> StandIn:
-    """The IDR 6001240 stand-in (see the module docstring); ``key`` is the real URL's path."""
-    standin = StandIn(
-        name="idr-6001240",
-        root=standin_dir() / f"idr-6001240-g{GENERATION}",
-        key=urlsplit(data.REGISTRY["idr-6001240"].url).path.strip("/"),
-    )
-    return _cached(standin, _write_idr)
+    """The stand-in of IDR 6001240's OME-Zarr 0.4 (see the module docstring); ``key`` is the real URL's path."""
+    return _idr("idr-6001240")
+
+
+def idr_6001240_sharded() -> StandIn:
+    """The stand-in of its sharded OME-Zarr 0.5 copy, under the same root as :func:`idr_6001240`."""
+    return _idr("idr-6001240-sharded")

@@ -1,4 +1,4 @@
-"""The public OME-Zarr stores notebooks 03 and 04 read online, and their offline twins.
+"""The public OME-Zarr stores notebooks 03 and 05 read online, and their offline twins.
 
 Tests marked ``online`` reach the real AIND bucket and the IDR; they are
 skipped unless ``COURSE_ONLINE_TESTS=1`` (CI has no internet). Each has an
@@ -9,16 +9,16 @@ server instead of the public host.
 
 from __future__ import annotations
 
-import shutil
+import json
 import subprocess
-import sysconfig
 
 import pytest
 import requests
 import zarr
 
-from course_utils import data, mode, standins
+from course_utils import data, idr_metadata, mode, ome_zarr_cli, standins
 from course_utils.servers import LocalHTTPServer, LocalS3Server
+from course_utils.store_reads import ReadCounter
 
 AIND = data.REGISTRY["aind-smartspim-ome-zarr"]
 IDR = data.REGISTRY["idr-6001240"]
@@ -39,8 +39,7 @@ def monkeypatch_module():
 
 
 def _ome_zarr(*args: str) -> subprocess.CompletedProcess:
-    command = shutil.which("ome_zarr", path=sysconfig.get_path("scripts")) or "ome_zarr"
-    return subprocess.run([command, *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([ome_zarr_cli.command(), *args], capture_output=True, text=True, timeout=300)
 
 
 # -- what the notebooks check about each store --------------------------------
@@ -70,12 +69,36 @@ def _check_idr(url: str, *, expected_shape: tuple[int, ...]) -> None:
     assert str(expected_shape) in info.stdout and "Multiscales" in info.stdout
 
 
+def _check_idr_sharded(url: str) -> None:
+    """What notebook 05 measures on the sharded copy: an index read, then one range per plane."""
+    reads = ReadCounter()
+    group = zarr.open_group(reads.store(url), mode="r")
+    assert group.metadata.zarr_format == 3
+    multiscale = group.attrs["ome"]["multiscales"][0]
+    assert [d["path"] for d in multiscale["datasets"]] == ["0", "1", "2"]
+    level0, level2 = group["0"], group["2"]
+    assert level0.shape == level0.shards == IDR_SHARDED.shape and level0.chunks == (1, 1, 275, 271)
+    with reads.measure() as one_plane:
+        level0[1, 117]
+    assert [read.part for read in one_plane.reads][0] == "last 7556"  # 2 x 236 entries of 16 bytes, CRC32C
+    assert (one_plane.index_reads, one_plane.chunk_reads) == (1, 1)
+    with reads.measure() as region:
+        level0[:, 100:110, 50:150, 50:150]
+    assert (region.requests, region.index_reads, region.chunk_reads) == (21, 1, 20)
+    with reads.measure() as whole:
+        level2[:]
+    assert (whole.requests, whole.whole_reads) == (1, 1)
+    info = _ome_zarr("info", url)
+    assert info.returncode == 0, info.stderr
+    assert "version: 0.5" in info.stdout and str(IDR_SHARDED.shape) in info.stdout
+
+
 # -- online ------------------------------------------------------------------
 
 
 @pytest.mark.online
 def test_public_hosts_are_reachable():
-    for url in (AIND.url, IDR.url):
+    for url in (AIND.url, IDR.url, IDR_SHARDED.url):
         assert not mode.is_offline(url), url
 
 
@@ -90,11 +113,27 @@ def test_idr_ome_zarr_over_https():
 
 
 @pytest.mark.online
-def test_idr_sharded_copy_is_zarr_v3():
-    group = zarr.open_group(IDR_SHARDED.url, mode="r")
-    assert group.metadata.zarr_format == 3
-    multiscale = group.attrs["ome"]["multiscales"][0]
-    assert group[multiscale["datasets"][0]["path"]].shape == IDR_SHARDED.shape
+def test_idr_sharded_copy_over_https():
+    _check_idr_sharded(IDR_SHARDED.url)
+
+
+@pytest.mark.online
+@pytest.mark.parametrize("url, documents", [
+    (IDR.url, idr_metadata.v04_documents()),
+    (IDR_SHARDED.url, idr_metadata.v05_documents()),
+], ids=["0.4", "0.5"])
+def test_recorded_idr_metadata_is_what_the_idr_serves(url, documents):
+    """The stand-ins' documents (some recorded, some reconstructed: see idr_metadata) against the live ones."""
+    different = []
+    for key, text in documents.items():
+        live = requests.get(f"{url}/{key}", timeout=60)
+        assert live.status_code == 200, key
+        if key == "ro-crate-metadata.json":  # recorded as approximate only
+            continue
+        assert live.json() == json.loads(text), key
+        if live.content != text.encode():
+            different.append(f"{key}: {len(live.content)} bytes live, {len(text.encode())} recorded")
+    assert not different, different  # same JSON, and the same bytes too
 
 
 # -- offline twins -----------------------------------------------------------
@@ -113,4 +152,12 @@ def test_offline_twin_idr_standin_at_the_same_path(data_dir):
     with LocalHTTPServer(standin.root) as site:
         url = site.url(standin.key)
         assert url.split("/", 3)[3] == IDR.url.split("/", 3)[3]  # the same path, another host
-        _check_idr(url, expected_shape=(IDR.shape[0], standins.IDR_SHAPE[1], *IDR.shape[2:]))
+        _check_idr(url, expected_shape=IDR.shape)
+
+
+def test_offline_twin_idr_sharded_standin_at_the_same_path(data_dir):
+    standin = standins.idr_6001240_sharded()
+    with LocalHTTPServer(standin.root) as site:
+        url = site.url(standin.key)
+        assert url.split("/", 3)[3] == IDR_SHARDED.url.split("/", 3)[3]
+        _check_idr_sharded(url)

@@ -1,7 +1,8 @@
 """course_utils.servers: local S3 and HTTP servers that count what they serve, and always stop.
 
-Also the stand-ins (course_utils.standins) they serve offline, and the
-``course-utils serve-s3`` / ``serve-http`` commands.
+Also describing the stand-ins they serve offline (the stand-ins themselves
+are tested in ``test_standins.py``), and the ``course-utils serve-s3`` /
+``serve-http`` commands.
 """
 
 from __future__ import annotations
@@ -543,48 +544,6 @@ def test_inspecting_over_s3_reads_metadata_only(which, data_dir):
     assert summary.total_bytes == total  # listing gives every object's size...
     assert cost.requests <= 10
     assert cost.bytes <= 0.01 * total  # ...and no chunk bytes
-
-
-# --------------------------------------------------------------------------
-# The stand-ins
-# --------------------------------------------------------------------------
-
-
-def test_idr_standin_has_the_real_layout(data_dir):
-    standin = standins.idr_6001240()
-    assert standin.key == "idr/zarr/v0.4/idr0062A/6001240.zarr"
-    assert validate_ome_zarr(standin.store) == "0.4"
-    attributes = json.loads((standin.store / ".zattrs").read_text())
-    multiscale = attributes["multiscales"][0]
-    assert [axis["name"] for axis in multiscale["axes"]] == ["c", "z", "y", "x"]
-    assert [d["path"] for d in multiscale["datasets"]] == ["0", "1", "2"]
-    assert [c["label"] for c in attributes["omero"]["channels"]] == ["LaminB1", "Dapi"]
-    group = zarr.open_group(str(standin.store), mode="r")
-    assert [group[p].shape for p in "012"] == [(2, 48, 275, 271), (2, 48, 137, 135), (2, 48, 68, 67)]
-    assert group["0"].chunks == (1, 1, 275, 271)
-    assert not (standin.store / ".zmetadata").exists()
-
-
-def test_aind_standin_has_the_real_layout(data_dir):
-    standin = standins.aind_smartspim()
-    assert standin.bucket == "aind-open-data"
-    assert standin.key.endswith("processed/OMEZarr/Ex_647_Em_690.zarr")
-    assert validate_ome_zarr(standin.store) == "0.4"
-    group = zarr.open_group(str(standin.store), mode="r")
-    multiscale = group.attrs["multiscales"][0]
-    assert [axis["name"] for axis in multiscale["axes"]] == ["t", "c", "z", "y", "x"]
-    assert len(multiscale["datasets"]) == 5
-    assert group["0"].shape == standins.AIND_SHAPE and group["0"].dtype == np.uint16
-
-
-def test_standins_are_written_once_and_deterministic(data_dir):
-    first = standins.idr_6001240()
-    stamp = (first.store / "0" / ".zarray").stat().st_mtime_ns
-    again = standins.idr_6001240()
-    assert again == first
-    assert (again.store / "0" / ".zarray").stat().st_mtime_ns == stamp
-    plane = zarr.open_group(str(first.store), mode="r")["0"][1, 5]
-    assert plane.min() >= 1  # no all-zero chunk that zarr would skip
 
 
 # --------------------------------------------------------------------------

@@ -182,7 +182,7 @@ scale0_chunk_keys = Anything(0)""",
     def strip(self, *args):
         return self
     def upper(self):
-        return "A"
+        return "C"
 why_many_keys = Letter("B")""",
 }
 

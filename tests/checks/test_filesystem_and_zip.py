@@ -110,7 +110,7 @@ def test_the_pass_message_counts_shards_and_chunks(shard_lesson, capsys):
     "shape, message",
     [
         ((16, 512, 512), "1,024 shards, more than MAX_SHARDS"),  # 64 x 4 x 4
-        ((4, 512, 512), "more than MAX_SHARDS"),  # the lesson's own SHARD_SHAPE falls short
+        ((2, 512, 512), "more than MAX_SHARDS"),  # the lesson's own SHARD_SHAPE falls short
         ((1024, 1664, 2048), "more than MAX_SHARD_MIB"),  # one shard for everything
         ((32, 500, 512), "not a multiple of the chunk size 128"),
         ((0, 512, 512), "must be positive"),
@@ -134,13 +134,70 @@ def test_the_bound_comes_from_the_lesson(shard_lesson, capsys):
 # -- zip duplicates ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["A", " a "])
+@pytest.mark.parametrize("value", ["C", " c "])
 def test_zip_duplicates_right(value, capsys):
     check.zip_duplicates({"zip_duplicates": value})
     assert "✓" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("value, message", [("C", "does not explain"), ("E", "one of"), (None, "should be a string")])
-def test_zip_duplicates_wrong(value, message):
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("A", "A: look at which names repeat"),
+        ("B", "B: the cell deletes the zip"),
+        ("D", "D: the duplicates are the very same full name"),
+        ("E", "one of"),
+        (None, "should be a string"),
+    ],
+)
+def test_zip_duplicates_wrong_letters_each_get_their_own_reason(value, message):
     with pytest.raises(AnswerError, match=message):
         check.zip_duplicates({"zip_duplicates": value})
+
+
+# -- object counts ------------------------------------------------------------
+
+
+@pytest.fixture
+def count_lesson():
+    return {
+        "big_shape": (1024, 1600, 2000),
+        "CHUNK_SHAPE": (1, 128, 128),
+        "SHARD_SHAPE": (2, 512, 512),
+        "FILE_QUOTA": 1_000_000,
+    }
+
+
+RIGHT_COUNTS = {"unsharded": 1024 * 13 * 16 + 1, "sharded": 512 * 4 * 4 + 1}
+
+
+def test_right_object_counts_pass_and_say_what_fits_the_quota(count_lesson, capsys):
+    check.object_counts({**count_lesson, "object_counts": dict(RIGHT_COUNTS)})
+    out = capsys.readouterr().out
+    assert "✓ Right: 212,993 files without shards, 8,193 with them" in out
+    assert "holds 4 such stacks as chunk files, 122 sharded" in out
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"unsharded": 1024 * 13 * 16}, "zarr.json is a file too"),
+        ({"unsharded": 1024 * 12 * 15 + 1}, "round up"),  # partial edge chunks forgotten
+        ({"unsharded": 5}, "ceil\\(size / chunk size\\)"),
+        ({"sharded": 512 * 4 * 4}, "zarr.json is a file too"),
+        ({"sharded": 212_992 // 32 + 1}, "forgets the edges"),  # chunks / chunks per shard
+        ({"sharded": 8192 * 32 + 1}, "a shard is one file"),
+        ({"sharded": 7}, "ceil\\(size / shard size\\)"),
+        ({"sharded": "8193"}, "whole number"),
+    ],
+)
+def test_wrong_object_counts_teach_the_common_mistakes(count_lesson, change, message):
+    with pytest.raises(AnswerError, match=message):
+        check.object_counts({**count_lesson, "object_counts": {**RIGHT_COUNTS, **change}})
+
+
+def test_object_counts_shape_and_lesson_values(count_lesson):
+    with pytest.raises(AnswerError, match="exactly the keys"):
+        check.object_counts({**count_lesson, "object_counts": {"directory": 1, "sharded": 2}})
+    with pytest.raises(AnswerError, match="lesson variable `SHARD_SHAPE`"):
+        check.object_counts({"big_shape": (4, 4), "CHUNK_SHAPE": (2, 2), "object_counts": dict(RIGHT_COUNTS)})

@@ -174,7 +174,7 @@ key_counts = {"total": 0, "metadata": 0, "chunks": 0}""",
         return True
     __hash__ = int.__hash__
 check.scale0_chunk_keys = lambda namespace: None
-scale0_chunk_keys = Anything(0)""",
+scale0_chunk_keys = label_chunk_keys = Anything(0)""",
     # a string that always reads as the right letter
     "why_many_keys": """class Letter(str):
     def __str__(self):
@@ -182,7 +182,7 @@ scale0_chunk_keys = Anything(0)""",
     def strip(self, *args):
         return self
     def upper(self):
-        return "A"
+        return "C"
 why_many_keys = Letter("B")""",
 }
 

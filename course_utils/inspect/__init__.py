@@ -113,13 +113,17 @@ def inspect_store(
     """
     try:
         return _inspect(target, storage_options)
-    except (StoreError, TypeError):
+    except (StoreError, _UnsupportedTarget):
         raise
     except Exception as error:  # noqa: BLE001 - a bug here must not show a student a traceback
         raise StoreError(
             f"{_describe(target)} could not be inspected: unexpected {one_line(error, True)} "
             "(a bug in course_utils.inspect; please report it)"
         ) from None
+
+
+class _UnsupportedTarget(TypeError):
+    """``inspect_store`` was given something it cannot inspect at all."""
 
 
 def _describe(target: Any) -> str:
@@ -144,7 +148,7 @@ def _inspect(target: Any, storage_options: Mapping[str, Any] | None) -> StoreSum
     if isinstance(target, Mapping):
         source = f"<{type(target).__name__} of {len(target)} keys>"
         return inspect_mapping(target, source, "mapping")
-    raise TypeError(
+    raise _UnsupportedTarget(
         f"cannot inspect a {type(target).__name__}: "
         "give a path, a URL, a zarr store or a dict"
     )

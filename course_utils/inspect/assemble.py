@@ -38,7 +38,7 @@ from .common import (
 )
 from .formats import ArrayNode, StoreFormat, detect
 from .ome import describe_ome
-from .summary import ArrayInfo, StoreSummary
+from .summary import ArrayInfo, StoreSummary, format_count, short_repr
 
 __all__ = ["Peek", "add_documents", "summarise", "summarise_metadata"]
 
@@ -183,7 +183,7 @@ def _fill_text(info: ArrayInfo) -> str:
         return "0 (N5 stores no fill value; tensorstore reads zeros)"
     if info.fill_value is None:
         return "the data type's default (fill_value is null; zarr-python reads 0)"
-    return f"the fill value {info.fill_value!r}"
+    return f"the fill value {short_repr(info.fill_value)}"
 
 
 def _sparse_notes(arrays: Mapping[str, ArrayInfo]) -> list[str]:
@@ -191,8 +191,8 @@ def _sparse_notes(arrays: Mapping[str, ArrayInfo]) -> list[str]:
     sparse = [(path, info) for path, info in arrays.items() if info.n_missing]
     for path, info in sparse[:_NOTES_SHOWN]:
         notes.append(
-            f"{path or '(root)'}: {info.n_stored:,} of {info.n_possible:,} {info.object_word}s stored; "
-            f"the other {info.n_missing:,} read as {_fill_text(info)}"
+            f"{path or '(root)'}: {format_count(info.n_stored)} of {format_count(info.n_possible)} "
+            f"{info.object_word}s stored; the other {format_count(info.n_missing)} read as {_fill_text(info)}"
         )
     if len(sparse) > _NOTES_SHOWN:
         notes.append(f"... and {len(sparse) - _NOTES_SHOWN} more arrays with {sparse[0][1].object_word}s not stored")

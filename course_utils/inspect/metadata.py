@@ -23,6 +23,7 @@ from typing import Any
 
 from .common import MAX_DIMENSIONS, MAX_NESTING
 from .summary import ArrayInfo
+from .summary import short_repr as short
 
 __all__ = [
     "KeyScheme",
@@ -88,7 +89,7 @@ def _ints(value: Any, what: str, *, positive: bool = False) -> tuple[int, ...]:
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             raise MetadataProblem(f"{what} holds {type(item).__name__} values, not integers")
         if isinstance(item, float) and not item.is_integer():
-            raise MetadataProblem(f"{what} holds {item!r}, not an integer")
+            raise MetadataProblem(f"{what} holds {short(item)}, not an integer")
         number = int(item)
         if number < 0 or (positive and number == 0):
             kind = "positive" if positive else "non-negative"
@@ -186,7 +187,7 @@ def zarr_v2_array(doc: Mapping[str, Any], path: str) -> tuple[ArrayInfo, KeySche
         codecs.append(codec_name(compressor))
     separator = doc.get("dimension_separator") or "."
     if separator not in (".", "/"):
-        raise MetadataProblem(f"dimension_separator is {separator!r}, not '.' or '/'")
+        raise MetadataProblem(f"dimension_separator is {short(separator)}, not '.' or '/'")
     info = ArrayInfo(
         shape=shape,
         dtype=_v2_dtype(_field(doc, "dtype")),
@@ -225,19 +226,15 @@ def _v3_keys(doc: Mapping[str, Any], path: str) -> KeyScheme:
     if not isinstance(encoding, Mapping):
         raise MetadataProblem("chunk_key_encoding is not an object")
     name = encoding.get("name", "default")
+    if name not in ("default", "v2"):
+        raise MetadataProblem(f"chunk_key_encoding {_name(name)!r} is not one of default, v2")
     config = encoding.get("configuration")
     separator = config.get("separator") if isinstance(config, Mapping) else None
-    if name == "default":
-        separator = separator or "/"
-        prefix = "c" + separator
-    elif name == "v2":
-        separator = separator or "."
-        prefix = ""
-    else:
-        raise MetadataProblem(f"chunk_key_encoding {_name(name)!r} is not one of default, v2")
+    if separator is None:
+        separator = "/" if name == "default" else "."
     if separator not in (".", "/"):
-        raise MetadataProblem(f"chunk key separator is {separator!r}, not '.' or '/'")
-    return KeyScheme(path, prefix, separator)
+        raise MetadataProblem(f"chunk key separator is {short(separator)}, not '.' or '/'")
+    return KeyScheme(path, "c" + separator if name == "default" else "", separator)
 
 
 def zarr_v3_array(doc: Mapping[str, Any], path: str) -> tuple[ArrayInfo, KeyScheme]:
@@ -295,7 +292,7 @@ def zarr_v3_draft_array(doc: Mapping[str, Any], path: str) -> tuple[ArrayInfo, K
     _same_rank(shape, chunks, "chunk_shape")
     separator = grid.get("separator", "/")
     if separator not in (".", "/"):
-        raise MetadataProblem(f"chunk_grid separator is {separator!r}, not '.' or '/'")
+        raise MetadataProblem(f"chunk_grid separator is {short(separator)}, not '.' or '/'")
     codecs = []
     compressor = doc.get("compressor")
     if compressor is not None:
@@ -360,7 +357,7 @@ def n5_array(doc: Mapping[str, Any], path: str) -> tuple[ArrayInfo, KeyScheme]:
     chunks = _ints(_field(doc, "blockSize"), "blockSize", positive=True)
     _same_rank(shape, chunks, "blockSize")
     data_type = _field(doc, "dataType")
-    if data_type not in N5_DATA_TYPES:
+    if not isinstance(data_type, str) or data_type not in N5_DATA_TYPES:
         raise MetadataProblem(f"dataType {_name(data_type)!r} is not an N5 data type")
     compression = doc.get("compression")
     if compression is None:  # N5 before 2.0: {"compressionType": "gzip"}

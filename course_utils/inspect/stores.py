@@ -51,7 +51,7 @@ def inspect_mapping(
     snapshot = dict(mapping)  # a stable view if another thread writes
     keys: dict[str, Any] = {}
     for key in snapshot:
-        text = key.decode() if isinstance(key, bytes) else str(key)
+        text = key.decode("utf-8", errors="replace") if isinstance(key, bytes) else str(key)
         if text.startswith(prefix) and len(text) > len(prefix):
             keys[text[len(prefix) :]] = key
     items = [(rel, _nbytes(snapshot[key])) for rel, key in keys.items()]

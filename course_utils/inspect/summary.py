@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.jupyter import JupyterMixin
 
-__all__ = ["ArrayInfo", "StoreSummary", "format_bytes"]
+__all__ = ["ArrayInfo", "StoreSummary", "format_bytes", "format_count", "short_repr"]
 
 
 def format_bytes(n: int | None) -> str:
@@ -37,8 +37,8 @@ def format_bytes(n: int | None) -> str:
     raise AssertionError("unreachable")
 
 
-def _count(n: int | None) -> str:
-    """A count with thousands separators; absurdly large ones in powers of ten."""
+def format_count(n: int | None) -> str:
+    """A count with thousands separators (``1,024``); absurdly large ones as ``9.81e+55``."""
     if n is None:
         return "?"
     if n >= 10**15:
@@ -50,12 +50,12 @@ def _shape_text(shape: tuple[int, ...] | None) -> str:
     if shape is None:
         return "-"
     if len(shape) > 8:
-        return f"({', '.join(_count(s) for s in shape[:4])}, ... {len(shape)} dims)"
-    return "(" + ", ".join(_count(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        return f"({', '.join(format_count(s) for s in shape[:4])}, ... {len(shape)} dims)"
+    return "(" + ", ".join(format_count(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _plural(n: int | None, word: str) -> str:
-    return f"{_count(n)} {word}{'' if n == 1 else 's'}"
+    return f"{format_count(n)} {word}{'' if n == 1 else 's'}"
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -160,12 +160,30 @@ class ArrayInfo:
         }
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: Any, depth: int = 0) -> Any:
+    """``value`` as JSON-ready builtins; nesting past a few levels becomes a short string."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, (list, tuple)):
-        return [_json_value(v) for v in value]
-    return str(value)
+    if isinstance(value, (list, tuple)) and depth < 4 and len(value) <= 64:
+        return [_json_value(v, depth + 1) for v in value]
+    return short_repr(value)
+
+
+def short_repr(value: Any) -> str:
+    """A short, bounded repr (nested or long values are cut with "...")."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxlist, shortener.maxstring, shortener.maxother = 2, 4, 40, 40
+    return shortener.repr(value)
+
+
+def _fill_cell(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value[:40]
+    return short_repr(value)
 
 
 @dataclass(frozen=True)
@@ -268,21 +286,21 @@ class StoreSummary(JupyterMixin):
         return fmt
 
     def _objects_text(self) -> str:
-        parts = [f"{_count(self.n_metadata)} metadata"]
+        parts = [f"{format_count(self.n_metadata)} metadata"]
         if self.n_chunks or not self.n_shards:
             parts.append(_plural(self.n_chunks, "chunk"))
         if self.n_shards:
             parts.append(_plural(self.n_shards, "shard"))
         if self.n_other:
-            parts.append(f"{_count(self.n_other)} other")
-        text = f"{_count(self.n_objects)} ({', '.join(parts)})"
+            parts.append(f"{format_count(self.n_other)} other")
+        text = f"{format_count(self.n_objects)} ({', '.join(parts)})"
         if not self.complete:
             text += "; computed from the metadata, the objects could not be listed"
         return text
 
     def _shards_text(self) -> str:
         per_shard = {info.chunks_per_shard for info in self.arrays.values() if info.sharded}
-        each = f", {_count(per_shard.pop())} per full shard" if len(per_shard) == 1 else ""
+        each = f", {format_count(per_shard.pop())} per full shard" if len(per_shard) == 1 else ""
         return (
             f"{_plural(self.n_shards, 'shard')} cover{'s' if self.n_shards == 1 else ''} "
             f"{_plural(self.n_chunks_in_shards, 'chunk')}"
@@ -292,9 +310,11 @@ class StoreSummary(JupyterMixin):
     @staticmethod
     def _stored_text(info: ArrayInfo) -> str:
         if info.n_stored is None:
-            return f"{_count(info.n_possible)} {info.object_word}s"
-        return f"{_count(info.n_stored)} of {_count(info.n_possible)} {info.object_word}s"
+            return f"{format_count(info.n_possible)} {info.object_word}s"
+        return f"{format_count(info.n_stored)} of {format_count(info.n_possible)} {info.object_word}s"
 
+    #: Notes shown in the table (``notes`` holds them all).
+    _NOTES_SHOWN = 20
     #: Below this console width the codecs leave the arrays table for a table of their own.
     _WIDE = 110
 
@@ -316,32 +336,37 @@ class StoreSummary(JupyterMixin):
         )
         overview.add_column("what", style="bold cyan", no_wrap=True)
         overview.add_column("value", overflow="fold")
-        overview.add_row("Source", self.source)
-        overview.add_row("Kind", self.kind)
-        overview.add_row("Format", self._format_text())
+
+        def row(what: str, value: Any) -> None:
+            # Text, never markup: names and attributes come from the store.
+            overview.add_row(what, value if isinstance(value, Text) else Text(str(value)))
+
+        row("Source", self.source)
+        row("Kind", self.kind)
+        row("Format", self._format_text())
         if self.consolidated:
-            overview.add_row("Consolidated", f"yes ({self.consolidated})")
-        overview.add_row("Objects", self._objects_text())
+            row("Consolidated", f"yes ({self.consolidated})")
+        row("Objects", self._objects_text())
         if self.n_shards:
-            overview.add_row("Chunks in shards", self._shards_text())
+            row("Chunks in shards", self._shards_text())
         if self.total_bytes is None:
-            overview.add_row("Total size", "unknown (the objects could not be listed)")
+            row("Total size", "unknown (the objects could not be listed)")
         else:
-            overview.add_row(
+            row(
                 "Total size",
                 f"{format_bytes(self.total_bytes)} ({self.total_bytes:,} bytes)",
             )
         where = self.max_entries_directory or "(root)"
-        overview.add_row(
+        row(
             "Busiest directory",
             f"{self.max_entries_per_directory:,} entries in {where}",
         )
         for path, what in self.ome_nodes.items():
-            overview.add_row("OME-Zarr", f"{path or '(root)'}: {what}")
+            row("OME-Zarr", f"{path or '(root)'}: {what}")
         if self.archive_comment is not None:
-            overview.add_row("Archive comment", self.archive_comment or "(none)")
+            row("Archive comment", self.archive_comment or "(none)")
         if self.duplicate_entries:
-            overview.add_row(
+            row(
                 "Duplicate zip entries",
                 Text(f"{self.duplicate_entries:,} (only the last copy of each is read)",
                      style="yellow"),
@@ -373,30 +398,33 @@ class StoreSummary(JupyterMixin):
             # The chunk key separator: "0.1" or "0/1".
             arrays.add_column("Sep", justify="center", no_wrap=True)
             for path, info in self.arrays.items():
-                row = [
+                cells = [
                     path or "(root)",
                     _shape_text(info.shape),
                     info.dtype,
                     _shape_text(info.chunks),
                     _shape_text(info.shards),
                     self._stored_text(info),
-                    "null" if info.fill_value is None else str(_json_value(info.fill_value)),
+                    _fill_cell(info.fill_value),
                 ]
                 if wide:
-                    row.append(", ".join(info.codecs) or "none")
+                    cells.append(", ".join(info.codecs) or "none")
                 if mixed:
-                    row.append((info.format or f"Zarr v{info.zarr_format}").removeprefix("Zarr "))
-                arrays.add_row(*row, info.separator)
+                    cells.append((info.format or f"Zarr v{info.zarr_format}").removeprefix("Zarr "))
+                arrays.add_row(*(Text(str(cell)) for cell in (*cells, info.separator)))
             parts.append(arrays)
             if not wide:
                 codecs = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
                 codecs.add_column("Path", overflow="fold")
                 codecs.add_column("Codecs", overflow="fold")
                 for path, info in self.arrays.items():
-                    codecs.add_row(path or "(root)", ", ".join(info.codecs) or "none")
+                    codecs.add_row(Text(path or "(root)"), Text(", ".join(info.codecs) or "none"))
                 parts.append(codecs)
         else:
             parts.append(Text("No arrays found.", style="yellow"))
-        for note in self.notes:
+        for note in self.notes[: self._NOTES_SHOWN]:
             parts.append(Text(f"note: {note}", style="yellow"))
+        if len(self.notes) > self._NOTES_SHOWN:
+            more = len(self.notes) - self._NOTES_SHOWN
+            parts.append(Text(f"note: ... and {more:,} more (all of them in .notes)", style="yellow"))
         return Group(*parts)

@@ -78,7 +78,19 @@ def counts(summary: StoreSummary) -> dict:
 def comparable(summary: StoreSummary) -> dict:
     """as_dict() without what legitimately differs between backends."""
     data = summary.as_dict()
-    for key in ("source", "kind", "notes"):
+    for key in ("source", "kind", "notes", "archive_comment"):
+        data.pop(key)
+    return data
+
+
+#: ArrayInfo.as_dict() keys that come from a listing (None over HTTP).
+LISTED = ("n_stored", "stored_bytes", "n_chunks_in_stored_shards")
+
+
+def metadata_only(info) -> dict:
+    """An ArrayInfo's as_dict() without the counts that need a listing."""
+    data = info.as_dict()
+    for key in LISTED:
         data.pop(key)
     return data
 

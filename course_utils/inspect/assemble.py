@@ -109,6 +109,7 @@ class _ArrayCounter:
     def __init__(self, node: ArrayNode) -> None:
         self.node = node
         self.pattern = _key_pattern(node)
+        self.many = re.compile(f"(?:{self.pattern.pattern})(?:\n(?:{self.pattern.pattern}))*")
         self.n = 0
         self.bytes = 0
         self.first: str | None = None  # one data key (relative to the store), to peek at
@@ -130,6 +131,8 @@ class _ArrayCounter:
                 matched = [name for name in names if name.isdigit()]
         elif head:
             matched = [name for name in names if fullmatch(head + name)]
+        elif self.many.fullmatch("\n".join(names)):
+            matched = names  # one regex pass over the whole directory: every name is a key
         else:
             matched = list(filter(fullmatch, names))
         self.n += len(matched)

@@ -337,7 +337,7 @@ def inspect_url(url: str, storage_options: Mapping[str, Any]) -> StoreSummary:
                     message = f"{url} is not a valid zip file ({one_line(error)})"
                     raise StoreError(message) from None
                 with zf:
-                    return summarise_zipfile(zf, url)
+                    return summarise_zipfile(zf, url, remote=True)
         except StoreError:
             raise
         except FileNotFoundError:

@@ -74,11 +74,18 @@ def _zip64_at_end(path: str | None) -> bool | None:
 
 
 def summarise_zipfile(
-    zf: zipfile.ZipFile, source: str, prefix: str | None = None, path: str | None = None
+    zf: zipfile.ZipFile,
+    source: str,
+    prefix: str | None = None,
+    path: str | None = None,
+    *,
+    remote: bool = False,
 ) -> StoreSummary:
     """Summarise the store in an open zip file (at its top, or in the folder ``prefix``).
 
-    ``path`` (a local file) lets the ZIP64 end records be checked for ``.ozx``.
+    ``path`` (a local file) lets the ZIP64 end records be checked for
+    ``.ozx``. A ``remote`` zip (read by range requests) is not peeked at
+    for Git LFS pointers: each peek would cost a request.
     """
     try:
         infos = zf.infolist()
@@ -149,7 +156,7 @@ def summarise_zipfile(
         notes=notes,
         duplicate_entries=duplicates,
         archive_comment=_comment_text(comment),
-        peek=peek,
+        peek=None if remote else peek,
     )
 
 

@@ -192,9 +192,9 @@ def serve(directory: Path):
 
 @pytest.fixture(scope="module")
 def big_stores(tmp_path_factory):
-    """A 2048x2048 random uint16 image in 5 scales, with and without consolidation."""
+    """A 1024x1024 random uint16 image in 5 scales, with and without consolidation."""
     root = tmp_path_factory.mktemp("big")
-    ms = multiscales(2048, [2, 4, 8, 16], seed=3)
+    ms = multiscales(1024, [2, 4, 8, 16], seed=3)
     out = {}
     for kind in ("0.4", "0.5"):
         out[kind] = write(root / f"big-{kind}.zarr", ms, kind)

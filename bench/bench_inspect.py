@@ -147,7 +147,7 @@ def time_inspect_serial(store: Path) -> tuple[float, ci.StoreSummary]:
 def _forked_sizes(dirs: inspect_local.Directories, threads: int | None = None) -> dict[str, int]:
     """``directory_sizes`` with the calls shared by forked children that send back JSON."""
     n_procs = min(inspect_local.STAT_THREADS, len(os.sched_getaffinity(0)))
-    parts = inspect_local._split(dirs, n_procs)
+    parts = inspect_local.split_directories(dirs, n_procs)
     children = []
     sizes: dict[str, int] = {}
 
@@ -162,7 +162,7 @@ def _forked_sizes(dirs: inspect_local.Directories, threads: int | None = None) -
             status = 1
             try:
                 os.close(read_fd)
-                data = json.dumps(inspect_local._sizes(part)).encode()
+                data = json.dumps(inspect_local.sizes_of(part)).encode()
                 while data:
                     data = data[os.write(write_fd, data):]
                 status = 0
@@ -170,7 +170,7 @@ def _forked_sizes(dirs: inspect_local.Directories, threads: int | None = None) -
                 os._exit(status)
         os.close(write_fd)
         children.append((pid, read_fd))
-    merge(inspect_local._sizes(parts[0]))
+    merge(inspect_local.sizes_of(parts[0]))
     for pid, read_fd in children:
         chunks = []
         while data := os.read(read_fd, 65536):

@@ -31,7 +31,6 @@ from .common import (
     MAX_METADATA_DOCUMENTS,
     Listing,
     Reader,
-    StoreError,
     is_lfs_pointer,
     one_line,
     parse_json,
@@ -480,8 +479,3 @@ def _chunk_levels(info: ArrayInfo, prefix: str) -> list[int]:
     if prefix.endswith("/"):
         return [1, *grid]
     return list(grid)
-
-
-def not_listed_error(source: str, what: str) -> StoreError:
-    """The error for a format that cannot be described without a listing."""
-    return StoreError(f"{source} is {what}: over HTTP its arrays cannot be listed (inspect a local copy)")

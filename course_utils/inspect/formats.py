@@ -109,7 +109,7 @@ def _add_array(
 class Zarr(StoreFormat):
     """Zarr v2 and v3 (and hierarchies that mix them)."""
 
-    def __init__(self, root: Mapping[str, Any] | None, root_names: set[str]) -> None:
+    def __init__(self, root: Mapping[str, Any] | None) -> None:
         self.root = root
         if root is not None:
             self.zarr_format, self.name = 3, "Zarr v3"
@@ -274,7 +274,7 @@ def detect(
         ):
             return ZarrV3Draft(), docs
         if zarr_format == 3 and not isinstance(zarr_format, bool):
-            return Zarr(root, root_names), docs
+            return Zarr(root), docs
         shown = one_line(ValueError(repr(zarr_format)))[:80]
         raise StoreError(
             f"{source}: its zarr.json says zarr_format {shown}, "
@@ -288,7 +288,7 @@ def detect(
                     shown = one_line(ValueError(repr(doc.get("zarr_format"))))[:80]
                     raise StoreError(f"{source}: its {key} says zarr_format {shown}, not 2")
                 break
-        return Zarr(None, root_names), docs
+        return Zarr(None), docs
     if N5_ATTRIBUTES in root_names:
         return N5(root_document(N5_ATTRIBUTES)), docs
     if n5:

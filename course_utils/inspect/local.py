@@ -30,6 +30,8 @@ __all__ = [
     "Directories",
     "directory_sizes",
     "inspect_path",
+    "sizes_of",
+    "split_directories",
     "walk",
 ]
 
@@ -82,7 +84,7 @@ def walk(root: str) -> tuple[Listing, Directories]:
     return listing, dirs
 
 
-def _sizes(part: Directories) -> list[tuple[str, int]]:
+def sizes_of(part: Directories) -> list[tuple[str, int]]:
     """Total ``lstat`` size of each directory's files; relative to an open directory where the OS allows."""
     out = []
     stat = os.stat
@@ -113,7 +115,7 @@ def _sizes(part: Directories) -> list[tuple[str, int]]:
     return out
 
 
-def _split(dirs: Directories, n_parts: int) -> list[Directories]:
+def split_directories(dirs: Directories, n_parts: int) -> list[Directories]:
     """``dirs`` cut into about ``n_parts`` runs of about the same number of files."""
     n_files = sum(len(names) for _, _, names in dirs)
     per_part = max(-(-n_files // n_parts), 1)
@@ -141,10 +143,10 @@ def directory_sizes(dirs: Directories, threads: int | None = None) -> dict[str, 
     n_files = sum(len(names) for _, _, names in dirs)
     threads = STAT_THREADS if threads is None else threads
     if n_files < PARALLEL_STAT_MIN_FILES or threads < 2:
-        results = [_sizes(dirs)]
+        results = [sizes_of(dirs)]
     else:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="inspect-stat") as pool:
-            results = list(pool.map(_sizes, _split(dirs, threads * 4)))
+            results = list(pool.map(sizes_of, split_directories(dirs, threads * 4)))
     sizes: dict[str, int] = {}
     for result in results:
         for rel, total in result:

@@ -230,7 +230,7 @@ def _inspect_http(fs: Any, url: str, source: str) -> StoreSummary:
         # Consolidated v2 metadata holds the root group's document too.
         zmetadata: dict[str, Any] = {}
         add_documents(zmetadata, [".zmetadata"], [first[".zmetadata"]], [])
-        inline = Zarr(None, set()).inline(".zmetadata", zmetadata.get(".zmetadata"))
+        inline = Zarr(None).inline(".zmetadata", zmetadata.get(".zmetadata"))
         for marker in (".zgroup", ".zarray"):
             if isinstance(inline.get(marker), Mapping):
                 root_names.add(marker)

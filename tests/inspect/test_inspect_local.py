@@ -34,9 +34,9 @@ def test_thread_pool_gives_the_same_sizes(stores, monkeypatch):
     listing, dirs = inspect_local.walk(str(stores["0.4"]))
     assert inspect_local.directory_sizes(dirs, threads=3) == inspect_local.directory_sizes(dirs, threads=1)
     used = []
-    real_split = inspect_local._split
+    real_split = inspect_local.split_directories
     monkeypatch.setattr(inspect_local, "PARALLEL_STAT_MIN_FILES", 1)
-    monkeypatch.setattr(inspect_local, "_split", lambda *a: used.append(real_split(*a)) or used[-1])
+    monkeypatch.setattr(inspect_local, "split_directories", lambda *a: used.append(real_split(*a)) or used[-1])
     parallel = inspect_store(stores["0.4"])
     assert used and len(used[0]) > 1, "the thread pool was not used"
     assert parallel.total_bytes == serial.total_bytes
@@ -45,7 +45,7 @@ def test_thread_pool_gives_the_same_sizes(stores, monkeypatch):
 
 def test_split_covers_every_name_once():
     dirs = [("/x/a", "a", [f"a{i}" for i in range(7)]), ("/x/c", "c", [f"c{i}" for i in range(5)])]
-    parts = inspect_local._split(dirs, 3)
+    parts = inspect_local.split_directories(dirs, 3)
     assert len(parts) == 3
     names = [(rel, n) for part in parts for _, rel, names in part for n in names]
     assert names == [(rel, n) for _, rel, ns in dirs for n in ns]

@@ -97,9 +97,13 @@ def _key_pattern(node: ArrayNode) -> re.Pattern[str]:
     scheme, ndim = node.keys, len(node.info.shape)
     if ndim == 0:
         return re.compile(re.escape(scheme.prefix.rstrip("./") or "0"))
-    index = r"\d+"
+    index = "[0-9]+"
     sep = re.escape(scheme.separator)
     return re.compile(re.escape(scheme.prefix) + index + (sep + index) * (ndim - 1))
+
+
+#: Names that are all indices (the last segment of nested keys), one per line.
+_INDICES = re.compile("[0-9]+(?:\n[0-9]+)*")
 
 
 class _ArrayCounter:
@@ -124,10 +128,10 @@ class _ArrayCounter:
             # Nested keys: the directory decides the head once; the names are indices.
             if not fullmatch(head + "0"):
                 matched: list[str] = []
-            elif all(map(str.isdigit, names)):
+            elif _INDICES.fullmatch("\n".join(names)):
                 matched = names
             else:
-                matched = [name for name in names if name.isdigit()]
+                matched = [name for name in names if name.isascii() and name.isdigit()]
         elif head:
             matched = [name for name in names if fullmatch(head + name)]
         elif self.many.fullmatch("\n".join(names)):
@@ -184,7 +188,7 @@ def _fill_text(info: ArrayInfo) -> str:
     if info.format == "N5":
         return "0 (N5 stores no fill value; tensorstore reads zeros)"
     if info.fill_value is None:
-        return "the data type's default (fill_value is null; zarr-python reads 0)"
+        return "the data type's default (fill_value is null; zarr-python 3 reads 0 for numbers)"
     return f"the fill value {short_repr(info.fill_value)}"
 
 
@@ -197,7 +201,7 @@ def _sparse_notes(arrays: Mapping[str, ArrayInfo]) -> list[str]:
             f"{info.object_word}s stored; the other {format_count(info.n_missing)} read as {_fill_text(info)}"
         )
     if len(sparse) > _NOTES_SHOWN:
-        notes.append(f"... and {len(sparse) - _NOTES_SHOWN} more arrays with {sparse[0][1].object_word}s not stored")
+        notes.append(f"... and {len(sparse) - _NOTES_SHOWN} more arrays with chunks or shards not stored")
     return notes
 
 

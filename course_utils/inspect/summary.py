@@ -75,7 +75,8 @@ class ArrayInfo:
 
     ``fill_value`` is the value the metadata gives for chunks that are not
     stored (JSON as written; for a Zarr v2 ``null``, zarr-python 3 reads
-    the data type's default, 0). ``n_stored`` counts the array's data
+    the data type's default, 0 for numbers; N5 stores none and readers
+    return zeros, so it is 0). ``n_stored`` counts the array's data
     objects found in the store (shards when sharded, chunks otherwise) and
     ``stored_bytes`` their size; both are None when the objects could not
     be listed (HTTP). :attr:`n_possible` is how many the grid allows.

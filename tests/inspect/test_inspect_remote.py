@@ -306,3 +306,28 @@ def test_unknown_protocol():
     with pytest.raises(StoreError) as info:
         inspect_store("nosuchprotocol://bucket/image.zarr")
     one_line(info.value)
+
+
+def test_http_on_stores_of_other_writers(corpus):
+    """What HTTP can tell without a listing: refuse N5 and the v3 draft in one line, describe the rest."""
+    root = corpus["ts-n5"].parent
+    with serve(root) as (base, stats):
+        for name, message in (("n5-legacy", "is an N5 container: over HTTP its arrays cannot be listed"),
+                              ("zarr-v3-draft", r"is a Zarr v3 draft \(pre-release\) store: over HTTP")):
+            with pytest.raises(StoreError, match=message) as info:
+                inspect_store(f"{base}/{corpus[name].name}")
+            one_line(info.value)
+        plate = inspect_store(f"{base}/{corpus['spec-plate'].name}")
+        bf2raw = inspect_store(f"{base}/{corpus['bioformats2raw'].name}")
+        consolidated = inspect_store(f"{base}/{corpus['zarr-v2-codecs'].name}")
+        assert len(stats.requests) <= 30
+    assert plate.ome_nodes[""].startswith("plate 'sparse test': 8 rows x 12 columns")
+    assert plate.complete is False and plate.arrays == {}
+    assert bf2raw.ome_nodes[""].startswith("bioformats2raw layout 3")
+    local = inspect_store(corpus["zarr-v2-codecs"])
+    assert consolidated.consolidated == ".zmetadata"
+    assert {p: metadata_only(i) for p, i in consolidated.arrays.items()} == {
+        p: metadata_only(i) for p, i in local.arrays.items()
+    }
+    # Computed counts assume every chunk was written: the sparse array is where they differ.
+    assert consolidated.n_chunks == local.n_chunks + 5

@@ -118,9 +118,11 @@ class Zarr(StoreFormat):
         self._names = frozenset(METADATA_NAMES)
 
     def metadata_in(self, directory: str, names: list[str]) -> list[str]:
+        """``zarr.json``, ``.zgroup``, ``.zarray``, ``.zattrs`` and ``.zmetadata``."""
         return [name for name in self._names.intersection(names)]
 
     def wanted(self, key: str, metadata: set[str]) -> bool:
+        """Every ``zarr.json`` and ``.zarray``, everything at the root, and the ``.zattrs`` of groups."""
         parent, name = _parent_and_name(key)
         if name in ("zarr.json", ".zarray") or not parent:
             return True
@@ -128,6 +130,7 @@ class Zarr(StoreFormat):
         return name == ".zattrs" and f"{parent}/.zgroup" in metadata
 
     def consolidated_key(self, root: Mapping[str, Any] | None, metadata: set[str]) -> str | None:
+        """The root ``zarr.json`` with ``consolidated_metadata`` (v3), else ``.zmetadata`` (v2)."""
         if root is not None and isinstance(root.get("consolidated_metadata"), Mapping):
             return "zarr.json"
         if ".zmetadata" in metadata:
@@ -135,6 +138,7 @@ class Zarr(StoreFormat):
         return None
 
     def inline(self, key: str, doc: Any) -> dict[str, Any]:
+        """``consolidated_metadata.metadata`` (v3, keyed by node path) or ``metadata`` (v2, keyed by key)."""
         if not isinstance(doc, Mapping):
             return {}
         if key == "zarr.json":
@@ -152,6 +156,7 @@ class Zarr(StoreFormat):
     def nodes(
         self, docs: Mapping[str, Any], notes: list[str], metadata: set[str]
     ) -> tuple[dict[str, ArrayNode], dict[str, Any]]:
+        """Arrays from ``.zarray`` and array ``zarr.json``; groups from group ``zarr.json`` and ``.zattrs``."""
         arrays: dict[str, ArrayNode] = {}
         groups: dict[str, Any] = {}
         for key, doc in docs.items():
@@ -178,6 +183,7 @@ class ZarrV3Draft(StoreFormat):
     zarr_format = None
 
     def metadata_in(self, directory: str, names: list[str]) -> list[str]:
+        """The root entry point ``zarr.json`` and every file under ``meta/``."""
         if directory == "meta" or directory.startswith("meta/"):
             return list(names)
         if not directory and "zarr.json" in names:
@@ -185,11 +191,13 @@ class ZarrV3Draft(StoreFormat):
         return []
 
     def wanted(self, key: str, metadata: set[str]) -> bool:
+        """The ``.array.json`` and ``.group.json`` documents."""
         return key.endswith((".array.json", ".group.json"))
 
     def nodes(
         self, docs: Mapping[str, Any], notes: list[str], metadata: set[str]
     ) -> tuple[dict[str, ArrayNode], dict[str, Any]]:
+        """``meta/root/<path>.array.json`` -> array ``<path>``; ``.group.json`` -> group."""
         arrays: dict[str, ArrayNode] = {}
         groups: dict[str, Any] = {}
         for key, doc in docs.items():
@@ -213,14 +221,17 @@ class N5(StoreFormat):
         self.name = f"N5 {version}" if isinstance(version, str) else "N5"
 
     def metadata_in(self, directory: str, names: list[str]) -> list[str]:
+        """``attributes.json``."""
         return [N5_ATTRIBUTES] if N5_ATTRIBUTES in names else []
 
     def wanted(self, key: str, metadata: set[str]) -> bool:
+        """Every ``attributes.json``: a dataset's says it is one."""
         return True
 
     def nodes(
         self, docs: Mapping[str, Any], notes: list[str], metadata: set[str]
     ) -> tuple[dict[str, ArrayNode], dict[str, Any]]:
+        """Datasets (``dimensions``, ``blockSize``, ``dataType``) and groups."""
         arrays: dict[str, ArrayNode] = {}
         groups: dict[str, Any] = {}
         for key, doc in docs.items():

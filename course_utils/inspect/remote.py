@@ -3,8 +3,10 @@
 A filesystem that can list (``s3://``, ``gs://``, ``memory://``, ...) gives
 the keys and sizes; HTTP cannot, so the root metadata (and, without
 consolidated metadata, each scale's array metadata) is read and the counts
-are computed from the chunk grids. A URL ending in ``.zip`` / ``.ozx`` is read
-as a zip file through range requests.
+are computed from the chunk grids. Over HTTP an N5 container or a
+pre-release Zarr v3 draft is named and refused in one line: without a
+listing their arrays cannot be found. A URL ending in ``.zip`` / ``.ozx`` is
+read as a zip file through range requests.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from .local import inspect_path
 from .ome import root_image
 from .summary import StoreSummary
 from .zipped import ZIP_BLOCK_SIZE, ZIP_SUFFIXES, summarise_zipfile
+
+__all__ = ["FETCH_CONCURRENCY", "REMOTE_TIMEOUT_SECONDS", "inspect_fs", "inspect_url"]
 
 #: Concurrent metadata requests against a remote store.
 FETCH_CONCURRENCY = 32
@@ -122,6 +126,7 @@ def _unwrap_fs(fs: Any) -> Any:
 
 
 def inspect_fs(fs: Any, path: str, source: str) -> StoreSummary:
+    """Summarise the store at ``path`` of the fsspec filesystem ``fs`` (HTTP: metadata only)."""
     from fsspec.implementations.local import LocalFileSystem
 
     fs = _unwrap_fs(fs)
@@ -316,6 +321,7 @@ def _strip_metadata_name(text: str) -> str:
 
 
 def inspect_url(url: str, storage_options: Mapping[str, Any]) -> StoreSummary:
+    """Summarise the store at an fsspec URL (a remote ``.zip`` / ``.ozx`` through range requests)."""
     try:
         import fsspec
         from fsspec.core import url_to_fs

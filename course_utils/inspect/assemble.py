@@ -335,6 +335,11 @@ def summarise(
         all_notes.append(
             f"{n_other:,} object{'s belong' if n_other != 1 else ' belongs'} to no array ({shown})"
         )
+    if fmt.name.startswith("N5") and arrays:
+        all_notes.append(
+            "shapes and block sizes are in N5's own order: the first dimension varies fastest "
+            "inside a block (by convention x, then y, then z), the reverse of a C-order Zarr array"
+        )
     all_notes.extend(_sparse_notes(arrays))
     if peek is not None:
         all_notes.extend(_lfs_notes(peek, counters.values()))

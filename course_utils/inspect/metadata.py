@@ -348,9 +348,10 @@ def is_n5_dataset(doc: Any) -> bool:
 def n5_array(doc: Mapping[str, Any], path: str) -> tuple[ArrayInfo, KeyScheme]:
     """An N5 dataset: ``dimensions``, ``blockSize``, ``dataType``, ``compression``.
 
-    Shapes are shown in the order the N5 metadata lists them, which is the
-    order tensorstore 0.1.86 uses too; zarr-python 2's ``N5Store`` showed
-    them reversed. N5 stores no fill value: blocks never written read as
+    Shapes are shown in the order the N5 metadata lists them: the first
+    dimension varies fastest inside a block (tensorstore 0.1.86 keeps that
+    order, with chunk inner order (1, 0); zarr-python 2's ``N5Store``
+    showed shapes reversed, as C-order arrays). N5 stores no fill value: blocks never written read as
     zeros (tensorstore; zarr-python 2 set the fill value to 0).
     """
     shape = _ints(_field(doc, "dimensions"), "dimensions")

@@ -45,6 +45,8 @@ def test_tensorstore_n5(corpus):
     array = ts.open({"driver": "n5", "kvstore": {"driver": "file", "path": str(corpus["ts-n5"] / "raw" / "s0")}}).result()
     assert info.shape == tuple(array.shape) == (100, 60)
     assert info.chunks == tuple(array.chunk_layout.read_chunk.shape) == (32, 32)
+    assert array.chunk_layout.inner_order == (1, 0)  # the first dimension varies fastest, as the note says
+    assert any("the first dimension varies fastest" in note for note in summary.notes)
     assert info.dtype == "uint16" and info.codecs == ("gzip",) and info.separator == "/"
     assert (info.n_stored, info.n_possible) == (_data_files(corpus["ts-n5"]), 8) == (4, 8)
     assert (summary.n_metadata, summary.n_chunks) == (1, 4)

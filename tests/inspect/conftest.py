@@ -26,10 +26,10 @@ def stores(tmp_path_factory, small_ms):
 
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory, stores):
-    """Stores written by other tools and by hand after the specifications (see corpus.py)."""
+    """Stores written by other tools and by hand after the specifications (see inspect_corpus.py)."""
     import warnings
 
-    from corpus import build
+    from inspect_corpus import build
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zarr warns that v3 consolidated metadata is not in the spec

@@ -16,7 +16,7 @@ import random
 import time
 
 import pytest
-from corpus import LFS_POINTER
+from inspect_corpus import LFS_POINTER
 from rich.console import Console
 
 from course_utils.inspect import StoreError, StoreSummary, inspect_store

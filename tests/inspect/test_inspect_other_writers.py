@@ -1,4 +1,4 @@
-"""course_utils.inspect on stores other tools wrote (tests/inspect/corpus.py).
+"""course_utils.inspect on stores other tools wrote (tests/inspect/inspect_corpus.py).
 
 Every expectation is checked against the writer's own view where it has one
 (tensorstore, zarr-python) or against the files on disk (os.walk), not

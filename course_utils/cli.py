@@ -7,18 +7,22 @@ import sys
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    import json
+
     from rich.console import Console
     from rich.markup import escape
 
     from course_utils.inspect import StoreError, inspect_store
 
-    console = Console()
     try:
         summary = inspect_store(args.target)
     except StoreError as error:
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(str(error))}")
         return 2
-    console.print(summary)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        Console().print(summary)
     return 0
 
 
@@ -79,9 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     inspect = commands.add_parser(
-        "inspect", help="summarise a Zarr / OME-Zarr store (path, .zip/.ozx or URL)"
+        "inspect",
+        help="summarise a Zarr / OME-Zarr / N5 store (path, .zip/.ozx or URL): objects, "
+        "chunks and shards, arrays, OME-Zarr metadata, an .ozx's archive comment",
     )
     inspect.add_argument("target", help="directory, zip file or fsspec URL")
+    inspect.add_argument(
+        "--json", action="store_true",
+        help="print the summary as JSON (StoreSummary.as_dict()) instead of a table",
+    )
     inspect.set_defaults(run=_inspect)
 
     pins = commands.add_parser(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import warnings
 import zipfile
 
@@ -155,32 +156,89 @@ def test_write_zip_refuses_a_target_inside_the_store(volume_store):
 # -- write_ozx --------------------------------------------------------------
 
 
-def test_write_ozx_follows_the_single_file_layout(ome_stores, tmp_path, image):
-    target = archive.write_ozx(ome_stores["0.5"], tmp_path / "image.ozx")
+def _local_header_has_zip64_extra(path, info) -> bool:
+    """Read the entry's local file header and look for the ZIP64 extra field (header id 1)."""
+    with open(path, "rb") as file:
+        file.seek(info.header_offset)
+        header = file.read(30)
+        assert header[:4] == b"PK\x03\x04"
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        file.seek(name_length, 1)
+        extra = file.read(extra_length)
+    while len(extra) >= 4:
+        header_id, size = struct.unpack("<HH", extra[:4])
+        if header_id == 1:
+            return True
+        extra = extra[4 + size :]
+    return False
+
+
+def _zip64_end_record(path):
+    """The ZIP64 end of central directory record's entry count, size and offset (parsed by hand)."""
+    data = path.read_bytes()
+    end = data.rindex(b"PK\x05\x06")
+    locator = data[end - 20 : end]
+    assert locator[:4] == b"PK\x06\x07"
+    _, disk, offset, disks = struct.unpack("<4sLQL", locator)
+    assert (disk, disks) == (0, 1)
+    record = data[offset : offset + 56]
+    signature, size, _, needed, _, _, n_here, n_total, cd_size, cd_offset = struct.unpack("<4sQ2H2L4Q", record)
+    assert signature == b"PK\x06\x06" and size == 44 and needed == 45 and n_here == n_total
+    return n_total, cd_size, cd_offset, offset
+
+
+@pytest.mark.parametrize("kind", ["0.5", "0.5-sharded"])
+def test_write_ozx_follows_rfc9(ome_stores, tmp_path, image, kind):
+    target = archive.write_ozx(ome_stores[kind], tmp_path / "image.ozx")
     names = _names(target)
     metadata = [n for n in names if n.endswith("zarr.json")]
     assert names[0] == "zarr.json"
-    assert names[: len(metadata)] == metadata  # every zarr.json before any chunk
+    assert names[: len(metadata)] == metadata  # every zarr.json before any other entry
     depths = [n.count("/") for n in metadata]
     assert depths == sorted(depths)  # breadth-first
+    assert sorted(names) == _store_files(ome_stores[kind])
+
+    # The comment, sharded or not: JSON, the version, the jsonFirst promise, no NUL.
+    with zipfile.ZipFile(target) as zf:
+        comment = zf.comment
+        infos = zf.infolist()
+        assert {info.compress_type for info in infos} == {zipfile.ZIP_STORED}
+        assert all(_local_header_has_zip64_extra(target, info) for info in infos)
+        first_chunk = min(info.header_offset for info in infos if not info.filename.endswith("zarr.json"))
+        assert all(info.header_offset < first_chunk for info in infos if info.filename.endswith("zarr.json"))
+    assert b"\0" not in comment
+    assert json.loads(comment) == {"ome": {"version": "0.5", "zipFile": {"centralDirectory": {"jsonFirst": True}}}}
+    assert comment == archive.ozx_comment("0.5")
+
+    # ZIP64 end records although the archive is tiny, consistent with the central directory.
+    n_total, cd_size, cd_offset, record_at = _zip64_end_record(target)
+    assert n_total == len(names)
+    assert cd_offset + cd_size == record_at
     report = archive.verify_zip(target)
-    assert report.ok and report.ozx_problems() == [] and report.metadata_first
-    assert report.comment == b""  # not sharded: not the recommended variant
+    assert report.ok and report.zip64 and report.json_first and report.metadata_first
+    assert report.ozx_problems() == []
+    assert "zarr.json first:   yes" in str(report) and "ZIP64 records:     yes" in str(report)
+
     with zarr.storage.ZipStore(target, mode="r") as store:
         group = zarr.open_group(store, mode="r")
         path = group.attrs["ome"]["multiscales"][0]["datasets"][0]["path"]
         assert np.array_equal(group[path][:], image)
 
 
-def test_write_ozx_of_a_sharded_store_is_the_recommended_variant(ome_stores, tmp_path):
-    target = archive.write_ozx(ome_stores["0.5-sharded"], tmp_path / "sharded.ozx")
-    with zipfile.ZipFile(target) as zf:
-        assert zf.comment == archive.ozx_comment("0.5")
-    assert json.loads(archive.ozx_comment("0.5").rstrip(b"\0")) == {"ome": {"version": "0.5"}}
-    assert archive.ozx_comment("0.5").endswith(b"\0")
-    assert archive.verify_zip(target).n_entries < archive.verify_zip(
-        archive.write_ozx(ome_stores["0.5"], tmp_path / "plain.ozx")
-    ).n_entries
+def test_write_ozx_is_deterministic_and_shards_mean_fewer_entries(ome_stores, tmp_path):
+    first = archive.write_ozx(ome_stores["0.5"], tmp_path / "a.ozx").read_bytes()
+    assert archive.write_ozx(ome_stores["0.5"], tmp_path / "a.ozx").read_bytes() == first
+    assert archive.verify_zip(archive.write_ozx(ome_stores["0.5-sharded"], tmp_path / "s.ozx")).n_entries < (
+        archive.verify_zip(tmp_path / "a.ozx").n_entries
+    )
+
+
+def test_write_ozx_keeps_its_zip64_records_when_zipfile_writes_them_too(ome_stores, tmp_path, monkeypatch):
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 3)  # zipfile now writes ZIP64 end records itself
+    target = archive.write_ozx(ome_stores["0.5"], tmp_path / "big.ozx")
+    monkeypatch.undo()
+    assert target.read_bytes().count(b"PK\x06\x06") == 1  # not added twice
+    assert archive.verify_zip(target).ozx_problems() == []
 
 
 def test_write_ozx_refuses_other_names_and_stores(ome_stores, volume_store, tmp_path):
@@ -260,3 +318,94 @@ def test_a_pyramid_written_straight_into_a_zipstore_leaves_duplicates(multiscale
     assert "zarr.json" in report.duplicate_names
     with pytest.raises(archive.ArchiveError):
         archive.check_zip(path)
+
+
+# -- RFC-9 order and comment ------------------------------------------------
+
+
+def test_ozx_order_puts_every_zarr_json_first_breadth_first():
+    keys = [
+        "b/y/zarr.json", "a/x/c/0", "zarr.json", "a/zarr.json", "b/zarr.json", "a/x/zarr.json",
+        "OME/METADATA.ome.xml", "OME/zarr.json", "a10/zarr.json", "a2/zarr.json",
+    ]
+    ordered = archive.ozx_order(keys)
+    assert ordered == [
+        "zarr.json",
+        "OME/zarr.json", "a/zarr.json", "a2/zarr.json", "a10/zarr.json", "b/zarr.json",
+        "a/x/zarr.json", "b/y/zarr.json",
+        "OME/METADATA.ome.xml", "a/x/c/0",
+    ]
+    assert archive.is_json_first(ordered)
+
+
+@pytest.mark.parametrize("names, expected", [
+    (["zarr.json", "a/zarr.json", "b/zarr.json", "a/x/zarr.json", "b/y/zarr.json", "a/x/c/0"], True),
+    # Another writer's sibling order is still breadth-first, as long as children follow their parents.
+    (["zarr.json", "b/zarr.json", "a/zarr.json", "b/y/zarr.json", "a/x/zarr.json"], True),
+    (["zarr.json", "b/zarr.json", "a/zarr.json", "a/x/zarr.json", "b/y/zarr.json"], False),
+    (["zarr.json", "a/x/zarr.json", "a/zarr.json"], False),  # depth first
+    (["a/zarr.json", "zarr.json"], False),  # root not first
+    (["zarr.json", "a/c/0", "a/zarr.json"], False),  # a chunk before a zarr.json
+    (["c/0", "zarr.json"], False),
+    ([".zgroup", "0/.zarray"], False),  # no zarr.json at all
+])
+def test_is_json_first(names, expected):
+    assert archive.is_json_first(names) is expected
+
+
+def test_ozx_comment():
+    assert archive.ozx_comment("0.5") == b'{"ome":{"version":"0.5","zipFile":{"centralDirectory":{"jsonFirst":true}}}}'
+    assert archive.ozx_comment("0.5", json_first=False) == b'{"ome":{"version":"0.5"}}'
+
+
+@pytest.mark.parametrize("comment, problem", [
+    (b"", "no archive comment"),
+    (b'{"ome":{"version":"0.5"}}\0', "NUL byte"),
+    (b"not json", "not UTF-8 JSON"),
+    (b'\xff{"ome": {}}', "not UTF-8 JSON"),
+    (b'{"version": "0.5"}', 'no "ome" object'),
+    (b'{"ome": {"version": 0.5}}', 'no "version" string'),
+    (b'{"ome": {"version": "0.5", "zipFile": []}}', '"zipFile" in the comment is not an object'),
+    (b'{"ome": {"version": "0.5", "zipFile": {"centralDirectory": 1}}}', '"centralDirectory" in the comment is not an object'),
+    (b'{"ome": {"version": "0.5", "zipFile": {"centralDirectory": {"jsonFirst": "yes"}}}}', "not true or false"),
+])
+def test_read_ozx_comment_problems(comment, problem):
+    _, problems = archive.read_ozx_comment(comment)
+    assert any(problem in p for p in problems), problems
+
+
+def test_read_ozx_comment_accepts_the_minimum_and_the_full_form():
+    for comment in (b'{"ome": {"version": "0.5"}}', archive.ozx_comment("0.5"),
+                    b'{"ome": {"version": "0.5", "zipFile": {}}}'):
+        doc, problems = archive.read_ozx_comment(comment)
+        assert problems == [] and doc["ome"]["version"] == "0.5"
+
+
+def test_ozx_layout_problems_of_a_plain_zip(ome_stores, tmp_path):
+    """An .ozx made with a generic zip tool: sorted names, deflate, no comment, no ZIP64."""
+    path = tmp_path / "generic.ozx"
+    root = ome_stores["0.5"]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key in _store_files(root):
+            zf.write(root / key, arcname=key)
+    problems = " | ".join(archive.verify_zip(path).ozx_problems())
+    for expected in ("the first entry is", "do not all come first", "no archive comment",
+                     "compressed by the zip", "no ZIP64 end records"):
+        assert expected in problems
+
+
+def test_a_false_json_first_promise_is_reported(tmp_path):
+    path = _zip_with(tmp_path / "liar.ozx", [("zarr.json", b"{}"), ("a/c/0", b"1"), ("a/zarr.json", b"{}")])
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.comment = archive.ozx_comment("0.5")
+    problems = archive.verify_zip(path).ozx_problems()
+    assert any('says "jsonFirst": true' in p for p in problems)
+
+
+def test_write_ozx_refuses_a_zip_inside_the_store(ome_stores, tmp_path):
+    import shutil
+
+    store = shutil.copytree(ome_stores["0.5"], tmp_path / "nested.ome.zarr")
+    (store / "old.ozx").write_bytes(b"PK")
+    with pytest.raises(archive.ArchiveError, match="RFC-9 forbids"):
+        archive.write_ozx(store, tmp_path / "out.ozx")

@@ -1,36 +1,56 @@
 """Describe any Zarr / OME-Zarr store in one table.
 
 :func:`inspect_store` takes whatever a student has at hand and returns a
-:class:`StoreSummary`: how many objects the store holds and how big they are,
-how many sit in the busiest directory, and for every array its shape, dtype,
-chunk and shard shape, codecs and chunk key separator; for OME-Zarr also the
-version and the number of scales.
+:class:`StoreSummary`: how many objects the store holds (metadata
+documents, chunks, shards, anything else) and how big they are, how many
+sit in the busiest directory, and for every array its shape, dtype, chunk
+and shard shape, how many of its chunks (or shards) are stored out of how
+many the grid allows, its fill value, codecs and chunk key separator; for
+OME-Zarr also the version, the scales, and the plates, wells, labels and
+bioformats2raw collections it holds.
+
+It reads stores written by any tool: Zarr v2 (every codec, ``.`` and ``/``
+separators, consolidated ``.zmetadata``), Zarr v3 with or without sharding
+(consolidated metadata in the root ``zarr.json``), the pre-release Zarr v3
+draft of zarr-python 2.12-2.18 (named as such), and N5 containers. A
+``.ozx`` shows its archive comment and is checked against RFC-9 (a
+proposal under review). Git LFS pointer files in place of metadata or
+chunks are recognised: the data was never fetched.
 
 It accepts
 
 * a local directory (``str`` or :class:`os.PathLike`), or a local ``.zip`` /
   ``.ozx`` file;
 * a zarr-python 3 store (``MemoryStore``, ``LocalStore``, ``ZipStore``,
-  ``FsspecStore``), a zarr ``Group`` / ``Array``, or a plain ``dict`` of
-  key -> bytes;
+  ``FsspecStore``, any other), a zarr ``Group`` / ``Array``, or a plain
+  ``dict`` of key -> bytes;
 * an fsspec URL (``s3://``, ``gs://``, ``memory://``, ``file://``,
   ``zip::...``, ``http(s)://``), with ``storage_options`` passed to fsspec.
 
-It reads only the metadata documents, never chunk bytes. Over HTTP, where
-objects cannot be listed, it reads the root metadata (and, for OME-Zarr
-without consolidated metadata, each scale's array metadata) and *computes*
-the object counts from the chunk grids; the summary then says so
-(``complete=False``).
+It reads the metadata documents, never chunk data, except the first 100
+bytes of up to three data objects of a local directory, zip or in-memory
+store, to recognise Git LFS pointers. Over HTTP, where objects cannot be
+listed, it reads the root metadata (and, for OME-Zarr without consolidated
+metadata, each scale's array metadata) and *computes* the object counts
+from the chunk grids; the summary then says so (``complete=False``).
 
 Problems a student can cause (missing path, not a Zarr store, corrupt zip,
-unreachable URL) raise :class:`StoreError` with one readable line.
+unreachable URL, unreadable root metadata) raise :class:`StoreError` with
+one readable line; broken metadata below the root becomes a note in the
+summary. What is read is bounded (:mod:`.common`), so no store can make it
+allocate without limit or hang.
 
-One job per module (each docstring says more):
+The package's modules, one job each, share a small internal API: the
+public names of each module (listed in its ``__all__``), never private ones.
 
-* :mod:`.summary`: :class:`StoreSummary`, :class:`ArrayInfo`, :class:`StoreError`;
-* :mod:`.metadata`: parsing Zarr v2 / v3 array metadata and OME attributes;
-* :mod:`.counts`: counting a key listing (or the chunk grids) into a summary;
-* :mod:`.local`: local directories (walk, then a forked parallel ``stat``);
+* :mod:`.summary`: :class:`StoreSummary`, :class:`ArrayInfo`, :func:`format_bytes`;
+* :mod:`.common`: :class:`StoreError`, one-line messages, the bounds,
+  ``parse_json``, ``Listing`` (files by directory) and the ``Reader`` type;
+* :mod:`.metadata`: one array metadata document per format -> ``ArrayInfo``;
+* :mod:`.formats`: which format a store is, which keys are its metadata;
+* :mod:`.ome`: OME-Zarr images, labels, plates, wells, bioformats2raw;
+* :mod:`.assemble`: a listing plus a reader -> :class:`StoreSummary`;
+* :mod:`.local`: local directories (walk, then ``lstat`` in a thread pool);
 * :mod:`.zipped`: ``.zip`` / ``.ozx`` files and zarr's ``ZipStore``;
 * :mod:`.remote`: fsspec URLs and filesystems, and the HTTP metadata-only walk;
 * :mod:`.stores`: zarr store / group / array objects and plain mappings.
@@ -45,10 +65,11 @@ from typing import Any
 
 from course_utils.keys import METADATA_NAMES
 
-from .local import _inspect_path
-from .remote import _inspect_url
-from .stores import _inspect_mapping, _inspect_zarr_object
-from .summary import ArrayInfo, StoreError, StoreSummary, format_bytes
+from .common import StoreError, one_line
+from .local import inspect_path
+from .remote import inspect_url
+from .stores import inspect_mapping, inspect_zarr_object
+from .summary import ArrayInfo, StoreSummary, format_bytes
 
 __all__ = [
     "METADATA_NAMES",
@@ -84,8 +105,34 @@ def inspect_store(
     ------
     StoreError
         One readable line: the path does not exist, it is not a Zarr store,
-        the zip is corrupt, the URL cannot be reached.
+        the zip is corrupt, the URL cannot be reached, the root metadata is
+        unreadable. (Should anything else go wrong inside, that too becomes
+        a one-line StoreError that says so.)
+    TypeError
+        ``target`` is none of the things listed above.
     """
+    try:
+        return _inspect(target, storage_options)
+    except (StoreError, _UnsupportedTarget):
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug here must not show a student a traceback
+        raise StoreError(
+            f"{_describe(target)} could not be inspected: unexpected {one_line(error, True)} "
+            "(a bug in course_utils.inspect; please report it)"
+        ) from None
+
+
+class _UnsupportedTarget(TypeError):
+    """``inspect_store`` was given something it cannot inspect at all."""
+
+
+def _describe(target: Any) -> str:
+    if isinstance(target, (str, os.PathLike)):
+        return os.fsdecode(os.fspath(target))
+    return f"the {type(target).__name__}"
+
+
+def _inspect(target: Any, storage_options: Mapping[str, Any] | None) -> StoreSummary:
     if isinstance(target, (str, os.PathLike)):
         text = os.fspath(target)
         if isinstance(text, bytes):
@@ -93,15 +140,15 @@ def inspect_store(
         if not text:
             raise StoreError("no path given")
         if _is_url(text):
-            return _inspect_url(text, storage_options or {})
-        return _inspect_path(os.path.expanduser(text), text)
-    summary = _inspect_zarr_object(target)
+            return inspect_url(text, storage_options or {})
+        return inspect_path(os.path.expanduser(text), text)
+    summary = inspect_zarr_object(target)
     if summary is not None:
         return summary
     if isinstance(target, Mapping):
         source = f"<{type(target).__name__} of {len(target)} keys>"
-        return _inspect_mapping(target, source, "mapping")
-    raise TypeError(
+        return inspect_mapping(target, source, "mapping")
+    raise _UnsupportedTarget(
         f"cannot inspect a {type(target).__name__}: "
         "give a path, a URL, a zarr store or a dict"
     )

@@ -3,27 +3,31 @@
 A filesystem that can list (``s3://``, ``gs://``, ``memory://``, ...) gives
 the keys and sizes; HTTP cannot, so the root metadata (and, without
 consolidated metadata, each scale's array metadata) is read and the counts
-are computed from the chunk grids. A URL ending in ``.zip`` / ``.ozx`` is read
-as a zip file through range requests.
+are computed from the chunk grids. Over HTTP an N5 container or a
+pre-release Zarr v3 draft is named and refused in one line: without a
+listing their arrays cannot be found. A URL ending in ``.zip`` / ``.ozx`` is
+read as a zip file through range requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from course_utils.keys import METADATA_NAMES, ROOT_MARKERS
-from course_utils.keys import natural_key as _natural_key
 
-from .counts import _busiest, _chunk_levels, _Counts, _grid, _summary_from_keys
-from .local import _inspect_path
-from .metadata import _Metadata, _ome
-from .summary import StoreError, StoreSummary, _not_zarr, _one_line
-from .zipped import ZIP_BLOCK_SIZE, ZIP_SUFFIXES, _summary_from_zipfile
+from .assemble import add_documents, summarise, summarise_metadata
+from .common import MAX_METADATA_BYTES, Listing, StoreError, not_a_store, one_line
+from .formats import N5_ATTRIBUTES, Zarr, detect
+from .local import inspect_path
+from .ome import root_image
+from .summary import StoreSummary
+from .zipped import ZIP_BLOCK_SIZE, ZIP_SUFFIXES, summarise_zipfile
+
+__all__ = ["FETCH_CONCURRENCY", "REMOTE_TIMEOUT_SECONDS", "inspect_fs", "inspect_url"]
 
 #: Concurrent metadata requests against a remote store.
 FETCH_CONCURRENCY = 32
@@ -102,13 +106,13 @@ def _raise_unreachable(results: Iterable[bytes | Exception], source: str) -> Non
             status = getattr(result, "status", None)
             if isinstance(result, PermissionError) or status in (401, 403):
                 raise StoreError(
-                    f"access to {source} was denied ({_one_line(result, True)}); "
+                    f"access to {source} was denied ({one_line(result, True)}); "
                     "the store is private or the URL is wrong"
                 )
             if isinstance(status, int):
-                message = f"{source} answered HTTP {status} ({_one_line(result, True)})"
+                message = f"{source} answered HTTP {status} ({one_line(result, True)})"
                 raise StoreError(message)
-            raise StoreError(f"cannot reach {source} ({_one_line(result, True)})")
+            raise StoreError(f"cannot reach {source} ({one_line(result, True)})")
 
 
 def _unwrap_fs(fs: Any) -> Any:
@@ -121,12 +125,13 @@ def _unwrap_fs(fs: Any) -> Any:
     return fs
 
 
-def _inspect_fs(fs: Any, path: str, source: str) -> StoreSummary:
+def inspect_fs(fs: Any, path: str, source: str) -> StoreSummary:
+    """Summarise the store at ``path`` of the fsspec filesystem ``fs`` (HTTP: metadata only)."""
     from fsspec.implementations.local import LocalFileSystem
 
     fs = _unwrap_fs(fs)
     if isinstance(fs, LocalFileSystem):
-        return _inspect_path(path, source)
+        return inspect_path(path, source)
     if _protocols(fs) & {"http", "https"}:
         return _inspect_http(fs, path, source)
     kind = "fsspec " + "/".join(sorted(_protocols(fs)))
@@ -142,34 +147,37 @@ def _inspect_fs(fs: Any, path: str, source: str) -> StoreSummary:
     except FileNotFoundError:
         raise StoreError(f"{source} does not exist") from None
     except Exception as error:  # noqa: BLE001 - the filesystem's own errors
-        raise StoreError(f"cannot reach {source} ({_one_line(error, True)})") from None
-    if not {str(name).rstrip("/").rsplit("/", 1)[-1] for name in top} & set(ROOT_MARKERS):
+        raise StoreError(f"cannot reach {source} ({one_line(error, True)})") from None
+    if not {str(name).rstrip("/").rsplit("/", 1)[-1] for name in top} & {*ROOT_MARKERS, N5_ATTRIBUTES}:
         if not top:
             raise StoreError(f"{source} does not exist")
-        raise _not_zarr(source)
+        raise not_a_store(source)
     try:
-        listing = _fs_call(fs, "find", root, detail=True)
+        found = _fs_call(fs, "find", root, detail=True)
     except Exception as error:  # noqa: BLE001
-        raise StoreError(f"cannot list {source} ({_one_line(error, True)})") from None
+        raise StoreError(f"cannot list {source} ({one_line(error, True)})") from None
     start = len(root) + 1 if root else 0
-    items = []
-    for name, info in listing.items():
+    sizes: dict[str, int] = {}
+    for name, info in found.items():
         if info.get("type") == "directory":
             continue
         name = name.lstrip("/") if not root else name
         key = name[start:] if root else name
         if not key or key.endswith("/"):
             continue
-        items.append((key, int(info.get("size") or 0)))
+        sizes[key] = int(info.get("size") or 0)
 
     def read(keys: list[str]) -> list[bytes | Exception]:
+        small = [k for k in keys if sizes.get(k, 0) <= MAX_METADATA_BYTES]
         try:
-            return _fetch_many(fs, [join(k) for k in keys])
+            fetched = dict(zip(small, _fetch_many(fs, [join(k) for k in small])))
         except Exception as error:  # noqa: BLE001
-            message = f"cannot read the metadata of {source} ({_one_line(error, True)})"
+            message = f"cannot read the metadata of {source} ({one_line(error, True)})"
             raise StoreError(message) from None
+        too_big = ValueError(f"over {MAX_METADATA_BYTES:,} bytes, not read")
+        return [fetched.get(k, too_big) for k in keys]
 
-    return _summary_from_keys(source=source, kind=kind, items=items, read=read)
+    return summarise(Listing.from_keys(sizes.items()), read, source=source, kind=kind)
 
 
 # --------------------------------------------------------------------------
@@ -178,6 +186,8 @@ def _inspect_fs(fs: Any, path: str, source: str) -> StoreSummary:
 
 
 def _inspect_http(fs: Any, url: str, source: str) -> StoreSummary:
+    """Read the root metadata (and, without consolidated metadata, each scale's);
+    compute the counts from the chunk grids."""
     base = url.rstrip("/")
     n_requests = 0
 
@@ -187,107 +197,113 @@ def _inspect_http(fs: Any, url: str, source: str) -> StoreSummary:
         try:
             results = _fetch_many(fs, [f"{base}/{key}" for key in keys])
         except Exception as error:  # noqa: BLE001 - e.g. a timeout
-            message = f"cannot reach {source} ({_one_line(error, True)})"
+            message = f"cannot reach {source} ({one_line(error, True)})"
             raise StoreError(message) from None
         return dict(zip(keys, results))
 
-    metadata = _Metadata()
+    notes: list[str] = []
+    docs: dict[str, Any] = {}
     present: set[str] = set()  # metadata keys known to exist
 
     def take(results: Mapping[str, bytes | Exception], required: bool = False) -> None:
         for key, value in results.items():
             if isinstance(value, bytes):
                 present.add(key)
-                metadata.add_raw(key, value)
+                add_documents(docs, [key], [value], notes)
             elif required and isinstance(value, FileNotFoundError):
-                metadata.notes.append(f"{key}: listed in the multiscales but not found")
+                notes.append(f"{key}: listed in the multiscales but not found")
             elif required:
-                metadata.add_raw(key, value)
+                add_documents(docs, [key], [value], notes)
 
     # One round trip: v3 root, v2 consolidated metadata, v2 root attributes.
     first = fetch(["zarr.json", ".zmetadata", ".zattrs"])
     _raise_unreachable(first.values(), source)
-    consolidated = False
-    if isinstance(first["zarr.json"], bytes):
+    scale_paths: list[str] = []
+    if not isinstance(first["zarr.json"], bytes) and not isinstance(first[".zmetadata"], bytes):
+        # Zarr v2 without consolidated metadata: the root group and, if the
+        # attributes list them, the scales' arrays in one more round trip.
+        attrs: dict[str, Any] = {}
+        if isinstance(first[".zattrs"], bytes):
+            add_documents(attrs, [".zattrs"], [first[".zattrs"]], [])
+        _, _, scale_paths = root_image(attrs.get(".zattrs"))
+        keys = [".zgroup"] + [f"{p}/.zarray" for p in scale_paths] if scale_paths else [".zgroup", ".zarray"]
+        first.update(fetch(keys))
+        if not any(isinstance(v, bytes) for v in first.values()):
+            first.update(fetch([N5_ATTRIBUTES]))
+    root_names = {key for key, value in first.items() if isinstance(value, bytes) and "/" not in key}
+    if ".zmetadata" in root_names and not root_names.intersection(ROOT_MARKERS):
+        # Consolidated v2 metadata holds the root group's document too.
+        zmetadata: dict[str, Any] = {}
+        add_documents(zmetadata, [".zmetadata"], [first[".zmetadata"]], [])
+        inline = Zarr(None).inline(".zmetadata", zmetadata.get(".zmetadata"))
+        for marker in (".zgroup", ".zarray"):
+            if isinstance(inline.get(marker), Mapping):
+                root_names.add(marker)
+                first[marker] = json.dumps(inline[marker]).encode()
+    hint = "nothing found over HTTP: does the URL point at the top of the store?"
+
+    def read_root(key: str) -> bytes:
+        value = first[key]
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    fmt, root_docs = detect(source, root_names, read_root, hint)
+    if not isinstance(fmt, Zarr):
+        what = "an N5 container" if fmt.name.startswith("N5") else f"a {fmt.name} store"
+        raise StoreError(
+            f"{source} is {what}: over HTTP its arrays cannot be listed "
+            "(inspect a local copy or a bucket URL)"
+        )
+    consolidated = None
+    if "zarr.json" in root_docs:
         take({"zarr.json": first["zarr.json"]})
-        root = metadata.docs.get("zarr.json", {})
-        inline = root.get("consolidated_metadata")
-        inline = inline.get("metadata") if isinstance(inline, Mapping) else None
-        if isinstance(inline, Mapping):
-            consolidated = True
-            for path, doc in inline.items():
-                key = f"{str(path).strip('/')}/zarr.json"
+        root = docs.get("zarr.json", {})
+        inline = fmt.inline("zarr.json", root)
+        if inline:
+            consolidated = "zarr.json consolidated_metadata"
+            for key, doc in inline.items():
                 present.add(key)
-                metadata.add(key, doc)
+                if isinstance(doc, Mapping):
+                    docs[key] = doc
         elif root.get("node_type") == "group":
-            _, _, paths = _ome(root.get("attributes"))
+            _, _, paths = root_image(root.get("attributes"))
             if paths:
                 take(fetch([f"{p}/zarr.json" for p in paths]), required=True)
     elif isinstance(first[".zmetadata"], bytes):
-        try:
-            inline = json.loads(first[".zmetadata"]).get("metadata")
-        except (ValueError, UnicodeDecodeError, AttributeError):
-            inline = None
-        if isinstance(inline, Mapping):
-            consolidated = True
+        zmetadata: dict[str, Any] = {}
+        add_documents(zmetadata, [".zmetadata"], [first[".zmetadata"]], notes)
+        inline = fmt.inline(".zmetadata", zmetadata.get(".zmetadata"))
+        if inline:
+            consolidated = ".zmetadata"
             present.add(".zmetadata")
             for key, doc in inline.items():
                 present.add(str(key))
-                metadata.add(str(key), doc)
+                if isinstance(doc, Mapping):
+                    docs[str(key)] = doc
         else:
-            metadata.notes.append(".zmetadata: not valid consolidated metadata")
-    if not consolidated and "zarr.json" not in present:
-        take({".zattrs": first[".zattrs"]})
-        _, _, paths = _ome(metadata.docs.get(".zattrs"))
-        if paths:
-            results = fetch([".zgroup"] + [f"{p}/.zarray" for p in paths])
-            take({".zgroup": results.pop(".zgroup")})
-            take(results, required=True)
-        else:
-            take(fetch([".zgroup", ".zarray"]))
+            notes.append(".zmetadata: not valid consolidated metadata")
+    if consolidated is None and "zarr.json" not in root_docs:
+        take({key: first[key] for key in first if key != ".zmetadata" and key != "zarr.json"},
+             required=False)
+        for path in scale_paths:
+            key = f"{path}/.zarray"
+            if not isinstance(first.get(key), bytes):
+                take({key: first[key]}, required=True)
     if not present.intersection(ROOT_MARKERS):
-        hint = "nothing found over HTTP: does the URL point at the top of the store?"
-        raise _not_zarr(source, hint)
+        raise not_a_store(source, hint)
 
-    # Counts from the metadata: every chunk (or shard) of the grid is one object.
-    counts = _Counts()
-    for key in sorted(present, key=_natural_key):
-        counts.add(key, 0)
-    arrays = metadata.arrays()
-    n_chunks = 0
-    deeper: list[tuple[str, int]] = []
-    for path, (info, prefix) in arrays.items():
-        n_chunks += math.prod(_grid(info))
-        levels = _chunk_levels(info, prefix)
-        counts.entries[path] = counts.entries.get(path, 0) + levels[0]
-        segments = ([prefix] if prefix else []) + ["0"] * len(info.shape)
-        for depth in range(1, len(levels)):
-            directory = "/".join(([path] if path else []) + segments[:depth])
-            deeper.append((directory, levels[depth]))
-    busiest_n, busiest_dir = _busiest([*counts.entries.items(), *deeper])
-    ome_version, n_scales, _ = _ome(metadata.root_attributes())
     how = "consolidated metadata" if consolidated else "the metadata documents"
-    notes = [
+    notes.insert(
+        0,
         f"HTTP cannot list objects: counts come from {how} ({n_requests} requests) and "
-        "assume every chunk was written; sizes are unknown"
-    ]
+        "assume every chunk was written; sizes are unknown",
+    )
     if not consolidated:
-        notes.append("metadata of intermediate groups is not counted (not read)")
-    return StoreSummary(
-        source=source,
-        kind="http",
-        complete=False,
-        n_objects=len(present) + n_chunks,
-        total_bytes=None,
-        n_metadata=len(present),
-        n_chunks=n_chunks,
-        max_entries_per_directory=busiest_n,
-        max_entries_directory=busiest_dir,
-        arrays={path: info for path, (info, _) in arrays.items()},
-        zarr_format=metadata.root_format(),
-        ome_version=ome_version,
-        n_scales=n_scales,
-        notes=tuple(notes + metadata.notes),
+        notes.insert(1, "metadata of intermediate groups is not counted (not read)")
+    return summarise_metadata(
+        fmt, docs, source=source, kind="http", present=present,
+        consolidated=consolidated, notes=notes,
     )
 
 
@@ -304,7 +320,8 @@ def _strip_metadata_name(text: str) -> str:
     return text
 
 
-def _inspect_url(url: str, storage_options: Mapping[str, Any]) -> StoreSummary:
+def inspect_url(url: str, storage_options: Mapping[str, Any]) -> StoreSummary:
+    """Summarise the store at an fsspec URL (a remote ``.zip`` / ``.ozx`` through range requests)."""
     try:
         import fsspec
         from fsspec.core import url_to_fs
@@ -323,21 +340,21 @@ def _inspect_url(url: str, storage_options: Mapping[str, Any]) -> StoreSummary:
                 try:
                     zf = zipfile.ZipFile(file)
                 except zipfile.BadZipFile as error:
-                    message = f"{url} is not a valid zip file ({_one_line(error)})"
+                    message = f"{url} is not a valid zip file ({one_line(error)})"
                     raise StoreError(message) from None
                 with zf:
-                    return _summary_from_zipfile(zf, url)
+                    return summarise_zipfile(zf, url, remote=True)
         except StoreError:
             raise
         except FileNotFoundError:
             raise StoreError(f"{url} does not exist") from None
         except Exception as error:  # noqa: BLE001 - whatever the transport raises
-            raise StoreError(f"cannot read {url} ({_one_line(error, True)})") from None
+            raise StoreError(f"cannot read {url} ({one_line(error, True)})") from None
     try:
         fs, path = url_to_fs(target, **storage_options)
     except ImportError as error:
-        message = f"cannot open {url}: a package is missing ({_one_line(error)})"
+        message = f"cannot open {url}: a package is missing ({one_line(error)})"
         raise StoreError(message) from None
     except Exception as error:  # noqa: BLE001 - unknown protocol, bad options
-        raise StoreError(f"cannot open {url} ({_one_line(error, True)})") from None
-    return _inspect_fs(fs, path, url)
+        raise StoreError(f"cannot open {url} ({one_line(error, True)})") from None
+    return inspect_fs(fs, path, url)

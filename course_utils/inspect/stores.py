@@ -12,11 +12,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .counts import _summary_from_keys
-from .local import _inspect_path
-from .remote import FETCH_CONCURRENCY, REMOTE_TIMEOUT_SECONDS, _inspect_fs
-from .summary import StoreError, StoreSummary, _one_line
-from .zipped import _inspect_zipstore
+from .assemble import summarise
+from .common import MAX_METADATA_BYTES, Listing, StoreError, one_line
+from .local import inspect_path
+from .remote import FETCH_CONCURRENCY, REMOTE_TIMEOUT_SECONDS, inspect_fs
+from .summary import StoreSummary
+from .zipped import inspect_zipstore
+
+__all__ = ["inspect_mapping", "inspect_zarr_object"]
 
 
 def _nbytes(value: Any) -> int:
@@ -40,26 +43,30 @@ def _to_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
-def _inspect_mapping(
+def inspect_mapping(
     mapping: Mapping[Any, Any], source: str, kind: str, prefix: str = ""
 ) -> StoreSummary:
+    """Summarise a mapping of key -> bytes (a dict, a MemoryStore's dict) below ``prefix``."""
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
     snapshot = dict(mapping)  # a stable view if another thread writes
     keys: dict[str, Any] = {}
     for key in snapshot:
-        text = key.decode() if isinstance(key, bytes) else str(key)
+        text = key.decode("utf-8", errors="replace") if isinstance(key, bytes) else str(key)
         if text.startswith(prefix) and len(text) > len(prefix):
             keys[text[len(prefix) :]] = key
     items = [(rel, _nbytes(snapshot[key])) for rel, key in keys.items()]
 
     def read(wanted: list[str]) -> list[bytes | Exception]:
-        return [_to_bytes(snapshot[keys[key]]) for key in wanted]
+        return [_to_bytes(snapshot[keys[key]])[: MAX_METADATA_BYTES + 1] for key in wanted]
 
-    return _summary_from_keys(source=source, kind=kind, items=items, read=read)
+    def peek(wanted: list[str]) -> list[bytes]:
+        return [_to_bytes(snapshot[keys[key]])[:100] for key in wanted]
+
+    return summarise(Listing.from_keys(items), read, source=source, kind=kind, peek=peek)
 
 
-def _inspect_zarr_object(target: Any) -> StoreSummary | None:
-    """zarr stores, groups and arrays; None when ``target`` is none of those."""
+def inspect_zarr_object(target: Any) -> StoreSummary | None:
+    """Summarise a zarr store, group or array; None when ``target`` is none of those."""
     if not type(target).__module__.startswith("zarr"):
         return None
     import zarr.storage as zs
@@ -76,16 +83,16 @@ def _inspect_zarr_object(target: Any) -> StoreSummary | None:
     if isinstance(store, zs.LocalStore):
         root = os.fspath(store.root)
         path = os.path.join(root, prefix) if prefix else root
-        return _inspect_path(path, str(store) + (f"/{prefix}" if prefix else ""))
+        return inspect_path(path, str(store) + (f"/{prefix}" if prefix else ""))
     if isinstance(store, zs.ZipStore):
-        return _inspect_zipstore(store, prefix)
+        return inspect_zipstore(store, prefix)
     if isinstance(store, zs.FsspecStore):
         path = store.path.rstrip("/")
         path = f"{path}/{prefix}" if prefix else path
         source = str(store) + (f"/{prefix}" if prefix else "")
-        return _inspect_fs(store.fs, path, source)
+        return inspect_fs(store.fs, path, source)
     if isinstance(store, zs.MemoryStore):
-        return _inspect_mapping(store._store_dict, str(store), "memory", prefix)
+        return inspect_mapping(store._store_dict, str(store), "memory", prefix)
     from zarr.abc.store import Store
 
     if isinstance(store, Store):
@@ -123,10 +130,10 @@ def _inspect_generic_store(store: Any, prefix: str) -> StoreSummary:
     try:
         items = zarr_sync(listing(), timeout=REMOTE_TIMEOUT_SECONDS)
     except Exception as error:  # noqa: BLE001
-        raise StoreError(f"cannot list {source} ({_one_line(error, True)})") from None
-    return _summary_from_keys(
+        raise StoreError(f"cannot list {source} ({one_line(error, True)})") from None
+    return summarise(
+        Listing.from_keys(items),
+        lambda keys: zarr_sync(fetch(keys), timeout=REMOTE_TIMEOUT_SECONDS),
         source=source,
         kind=type(store).__name__,
-        items=items,
-        read=lambda keys: zarr_sync(fetch(keys), timeout=REMOTE_TIMEOUT_SECONDS),
     )

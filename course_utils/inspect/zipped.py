@@ -1,8 +1,11 @@
 """Zip files (``.zip`` / ``.ozx``) and zarr's ``ZipStore``.
 
 The central directory lists every entry with its size; only the metadata
-entries are read. Duplicate entries (a key written twice) are counted once,
-as the last copy, which is the one zarr reads.
+entries are read (and the first bytes of a few data entries, to recognise
+Git LFS pointers). Duplicate entries (a key written twice) are counted
+once, as the last copy, which is the one zarr reads. The archive comment is
+shown; a ``.ozx`` (or a zip whose comment is RFC-9's JSON) is checked
+against RFC-9's layout (:func:`course_utils.archive.ozx_layout_problems`).
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from course_utils import archive
 from course_utils.keys import ROOT_MARKERS
 
-from .counts import _summary_from_keys
-from .summary import StoreError, StoreSummary, _one_line
+from .assemble import summarise
+from .common import MAX_METADATA_BYTES, Listing, StoreError, one_line
+from .summary import StoreSummary
+
+__all__ = ["ZIP_BLOCK_SIZE", "ZIP_SUFFIXES", "inspect_zip_path", "inspect_zipstore", "summarise_zipfile"]
 
 #: File name endings read as zip files.
-ZIP_SUFFIXES = (".zip", ".ozx")
+ZIP_SUFFIXES = (".zip", archive.OZX_SUFFIX)
 #: Read size for a remote zip: its end, central directory and metadata entries.
 ZIP_BLOCK_SIZE = 64 * 1024
 
@@ -48,13 +55,42 @@ def _zip_prefix(names: Mapping[str, Any]) -> str:
     return ""
 
 
-def _summary_from_zipfile(
-    zf: zipfile.ZipFile, source: str, prefix: str | None = None
+def _comment_text(comment: bytes) -> str:
+    return comment.decode("utf-8", errors="replace").replace("\0", "\\0")
+
+
+def _zip64_at_end(path: str | None) -> bool | None:
+    if path is None:
+        return None
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as file:
+            file.seek(max(0, size - (1 << 16) - 42))
+            tail = file.read()
+    except OSError:
+        return None
+    end = tail.rfind(b"PK\x05\x06")
+    return end >= 20 and tail[end - 20 : end - 16] == b"PK\x06\x07"
+
+
+def summarise_zipfile(
+    zf: zipfile.ZipFile,
+    source: str,
+    prefix: str | None = None,
+    path: str | None = None,
+    *,
+    remote: bool = False,
 ) -> StoreSummary:
+    """Summarise the store in an open zip file (at its top, or in the folder ``prefix``).
+
+    ``path`` (a local file) lets the ZIP64 end records be checked for
+    ``.ozx``. A ``remote`` zip (read by range requests) is not peeked at
+    for Git LFS pointers: each peek would cost a request.
+    """
     try:
         infos = zf.infolist()
     except _ZIP_ERRORS as error:
-        message = f"{source} is not a readable zip file ({_one_line(error)})"
+        message = f"{source} is not a readable zip file ({one_line(error)})"
         raise StoreError(message) from None
     last: dict[str, zipfile.ZipInfo] = {}
     n_entries = 0
@@ -81,52 +117,69 @@ def _summary_from_zipfile(
             "(e.g. a multiscale written straight into a ZipStore); write a directory "
             "store and zip it instead"
         )
+    comment = zf.comment or b""
+    is_ozx = source.lower().rstrip("/").endswith(archive.OZX_SUFFIX) or comment.lstrip().startswith(b"{")
+    if is_ozx and not prefix:
+        names = [info.filename for info in infos if not info.filename.endswith("/")]
+        compressed = [i.filename for i in infos if i.compress_type != zipfile.ZIP_STORED]
+        problems = archive.ozx_layout_problems(
+            names, comment=comment, compressed=compressed, zip64=_zip64_at_end(path),
+        )
+        notes.extend(f"RFC-9 (.ozx, a proposal under review): {problem}" for problem in problems)
+
     items = [
         (name[len(prefix) :], info.file_size)
         for name, info in last.items()
         if name.startswith(prefix) and len(name) > len(prefix)
     ]
 
-    def read(keys: list[str]) -> list[bytes | Exception]:
-        out: list[bytes | Exception] = []
-        for key in keys:
-            try:
-                out.append(zf.read(last[prefix + key]))
-            except _ZIP_ERRORS as error:
-                message = f"{source} is a corrupt zip file ({_one_line(error)})"
-                raise StoreError(message) from None
-        return out
+    def read_limited(key: str, limit: int) -> bytes:
+        info = last[prefix + key]
+        try:
+            with zf.open(info) as entry:
+                return entry.read(limit)
+        except _ZIP_ERRORS as error:
+            message = f"{source} is a corrupt zip file ({one_line(error)})"
+            raise StoreError(message) from None
 
-    return _summary_from_keys(
+    def read(keys: list[str]) -> list[bytes | Exception]:
+        return [read_limited(key, MAX_METADATA_BYTES + 1) for key in keys]
+
+    def peek(keys: list[str]) -> list[bytes]:
+        return [read_limited(key, 100) for key in keys]
+
+    return summarise(
+        Listing.from_keys(items),
+        read,
         source=source,
         kind="zip",
-        items=items,
-        read=read,
         notes=notes,
         duplicate_entries=duplicates,
+        archive_comment=_comment_text(comment),
+        peek=None if remote else peek,
     )
 
 
-def _inspect_zip_path(
-    path: str, source: str, prefix: str | None = None
-) -> StoreSummary:
+def inspect_zip_path(path: str, source: str, prefix: str | None = None) -> StoreSummary:
+    """Summarise the zip file at the local ``path``."""
     try:
         zf = zipfile.ZipFile(path)
     except _ZIP_ERRORS as error:
-        message = f"{source} is not a valid zip file ({_one_line(error)})"
+        message = f"{source} is not a valid zip file ({one_line(error)})"
         raise StoreError(message) from None
     with zf:
-        return _summary_from_zipfile(zf, source, prefix)
+        return summarise_zipfile(zf, source, prefix, path=path)
 
 
-def _inspect_zipstore(store: Any, prefix: str) -> StoreSummary:
+def inspect_zipstore(store: Any, prefix: str) -> StoreSummary:
+    """Summarise a :class:`zarr.storage.ZipStore` (open for writing, or on disk)."""
     source = str(store) + (f"/{prefix}" if prefix else "")
     zf = getattr(store, "_zf", None)
     if getattr(store, "_is_open", False) and zf is not None and zf.fp is not None:
         # Still open (maybe for writing: no central directory on disk yet).
         with store._lock:
-            return _summary_from_zipfile(zf, source, prefix or None)
+            return summarise_zipfile(zf, source, prefix or None)
     path = os.fspath(store.path)
     if not os.path.exists(path):
         raise StoreError(f"{path} does not exist")
-    return _inspect_zip_path(path, source, prefix or None)
+    return inspect_zip_path(path, source, prefix or None)

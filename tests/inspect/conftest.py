@@ -22,3 +22,15 @@ def stores(tmp_path_factory, small_ms):
         kind: write(root / f"image-{kind}.zarr", small_ms, kind)
         for kind in ("0.4", "0.5", "0.5-sharded")
     }
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory, stores):
+    """Stores written by other tools and by hand after the specifications (see inspect_corpus.py)."""
+    import warnings
+
+    from inspect_corpus import build
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zarr warns that v3 consolidated metadata is not in the spec
+        return build(tmp_path_factory.mktemp("corpus"), stores["0.5"])

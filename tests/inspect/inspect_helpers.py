@@ -37,7 +37,7 @@ def expected_from_keys(sizes: dict[str, int]) -> dict:
         "n_objects": len(sizes),
         "total_bytes": sum(sizes.values()),
         "n_metadata": n_metadata,
-        "n_chunks": len(sizes) - n_metadata,
+        "n_data_objects": len(sizes) - n_metadata,
         "max_entries_per_directory": busiest,
         "max_entries_directory": busiest_dir,
     }
@@ -70,7 +70,7 @@ def expected_from_walk(root: Path) -> dict:
 
 def counts(summary: StoreSummary) -> dict:
     return {key: getattr(summary, key) for key in (
-        "n_objects", "total_bytes", "n_metadata", "n_chunks",
+        "n_objects", "total_bytes", "n_metadata", "n_data_objects",
         "max_entries_per_directory", "max_entries_directory",
     )}
 
@@ -78,7 +78,19 @@ def counts(summary: StoreSummary) -> dict:
 def comparable(summary: StoreSummary) -> dict:
     """as_dict() without what legitimately differs between backends."""
     data = summary.as_dict()
-    for key in ("source", "kind", "notes"):
+    for key in ("source", "kind", "notes", "archive_comment"):
+        data.pop(key)
+    return data
+
+
+#: ArrayInfo.as_dict() keys that come from a listing (None over HTTP).
+LISTED = ("n_stored", "stored_bytes", "n_chunks_in_stored_shards")
+
+
+def metadata_only(info) -> dict:
+    """An ArrayInfo's as_dict() without the counts that need a listing."""
+    data = info.as_dict()
+    for key in LISTED:
         data.pop(key)
     return data
 

@@ -28,3 +28,25 @@ def test_cli_bad_path(tmp_path, monkeypatch, capsys):
     assert len(lines) == 1, captured.err
     assert "missing.zarr does not exist" in lines[0]
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_cli_json(stores, capsys):
+    import json
+
+    assert cli_main(["inspect", "--json", str(stores["0.5-sharded"])]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == json.loads(json.dumps(inspect_store(stores["0.5-sharded"]).as_dict()))
+    assert (data["n_shards"], data["n_chunks"], data["n_chunks_in_shards"]) == (6, 0, 21)
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(stores, monkeypatch, capsys):
+    from course_utils.inspect import assemble
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(assemble, "describe_ome", broken)
+    assert cli_main(["inspect", str(stores["0.4"])]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "unexpected KeyError" in err and "please report it" in err

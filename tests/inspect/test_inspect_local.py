@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 
 import pytest
 from inspect_helpers import comparable, counts, expected_from_walk, one_line
@@ -20,7 +19,8 @@ def test_directory_counts_match_os_walk(stores, kind):
     assert summary.kind == "directory"
     assert summary.source == str(stores[kind])
     assert summary.duplicate_entries == 0
-    assert summary.n_objects == summary.n_metadata + summary.n_chunks
+    assert summary.n_objects == summary.n_metadata + summary.n_chunks + summary.n_shards + summary.n_other
+    assert summary.n_other == 0
 
 
 def test_path_to_a_metadata_file_means_its_store(stores):
@@ -29,26 +29,26 @@ def test_path_to_a_metadata_file_means_its_store(stores):
     )
 
 
-def test_forked_stat_gives_the_same_total(stores, monkeypatch):
-    if not sys.platform.startswith("linux"):
-        pytest.skip("parallel stat is Linux-only")
+def test_thread_pool_gives_the_same_sizes(stores, monkeypatch):
     serial = inspect_store(stores["0.4"])
-    monkeypatch.setattr(inspect_local, "_stat_processes", lambda n_files: 3)
-    split = inspect_local._split
-    parts_made = []
-    monkeypatch.setattr(inspect_local, "_split", lambda *a: parts_made.append(split(*a)) or parts_made[-1])
+    listing, dirs = inspect_local.walk(str(stores["0.4"]))
+    assert inspect_local.directory_sizes(dirs, threads=3) == inspect_local.directory_sizes(dirs, threads=1)
+    used = []
+    real_split = inspect_local.split_directories
+    monkeypatch.setattr(inspect_local, "PARALLEL_STAT_MIN_FILES", 1)
+    monkeypatch.setattr(inspect_local, "split_directories", lambda *a: used.append(real_split(*a)) or used[-1])
     parallel = inspect_store(stores["0.4"])
-    assert parts_made and len(parts_made[0]) == 3, "the forked stat path was not taken"
+    assert used and len(used[0]) > 1, "the thread pool was not used"
     assert parallel.total_bytes == serial.total_bytes
     assert comparable(parallel) == comparable(serial)
 
 
 def test_split_covers_every_name_once():
-    dirs = [("a", [f"a{i}" for i in range(7)]), ("c", [f"c{i}" for i in range(5)])]
-    parts = inspect_local._split(dirs, 3, 12)
+    dirs = [("/x/a", "a", [f"a{i}" for i in range(7)]), ("/x/c", "c", [f"c{i}" for i in range(5)])]
+    parts = inspect_local.split_directories(dirs, 3)
     assert len(parts) == 3
-    names = [(d, n) for part in parts for d, names in part for n in names]
-    assert names == [(d, n) for d, ns in dirs for n in ns]
+    names = [(rel, n) for part in parts for _, rel, names in part for n in names]
+    assert names == [(rel, n) for _, rel, ns in dirs for n in ns]
 
 
 def test_missing_path(tmp_path):

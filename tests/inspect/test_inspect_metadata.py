@@ -16,10 +16,14 @@ def test_ome_zarr_04_arrays(stores):
     assert summary.n_scales == 3
     assert list(summary.arrays) == ["scale0/image", "scale1/image", "scale2/image"]
     for info, shape in zip(summary.arrays.values(), SCALE_SHAPES):
+        n_chunks = (shape[0] // 64) * (shape[1] // 64)
         assert info == ArrayInfo(
             shape=shape, dtype="uint16", chunks=(64, 64), shards=None,
-            codecs=("zstd",), zarr_format=2, separator="/",
+            codecs=("zstd",), zarr_format=2, separator="/", fill_value=0, format="Zarr v2",
+            n_stored=n_chunks, stored_bytes=info.stored_bytes,
         )
+        assert info.n_possible == info.n_chunks_possible == n_chunks
+        assert info.stored_bytes > 0
 
 
 def test_ome_zarr_05_arrays(stores):
@@ -28,9 +32,11 @@ def test_ome_zarr_05_arrays(stores):
     assert summary.ome_version == "0.5"
     assert summary.n_scales == 3
     for info, shape in zip(summary.arrays.values(), SCALE_SHAPES):
+        n_chunks = (shape[0] // 64) * (shape[1] // 64)
         assert info == ArrayInfo(
             shape=shape, dtype="uint16", chunks=(64, 64), shards=None,
-            codecs=("bytes", "zstd"), zarr_format=3, separator="/",
+            codecs=("bytes", "zstd"), zarr_format=3, separator="/", fill_value=0, format="Zarr v3",
+            n_stored=n_chunks, stored_bytes=info.stored_bytes,
         )
 
 
@@ -42,8 +48,12 @@ def test_ome_zarr_05_sharded_arrays(stores):
         assert info.chunks == (64, 64)  # the inner chunk
         assert info.shards == (128, 128)  # 2 chunks per shard along each axis
         assert info.codecs == ("sharding_indexed: bytes, zstd",)
-    # One object per shard: 2x2 + 1 + 1.
-    assert summary.n_chunks == 6
+    # One object per shard: 2x2 + 1 + 1, holding 4x4 + 2x2 + 1 chunks.
+    assert (summary.n_shards, summary.n_chunks, summary.n_other) == (6, 0, 0)
+    assert summary.n_chunks_in_shards == 16 + 4 + 1
+    assert [i.n_stored for i in summary.arrays.values()] == [4, 1, 1]
+    assert [i.chunks_per_shard for i in summary.arrays.values()] == [4, 4, 4]
+    assert [i.n_chunks_in_stored_shards for i in summary.arrays.values()] == [16, 4, 1]
 
 
 def test_zarr_v2_flat_and_nested_separators(tmp_path):

@@ -24,6 +24,7 @@ from inspect_helpers import (
     METADATA,
     comparable,
     counts,
+    metadata_only,
     multiscales,
     one_line,
     walk_sizes,
@@ -191,9 +192,9 @@ def serve(directory: Path):
 
 @pytest.fixture(scope="module")
 def big_stores(tmp_path_factory):
-    """A 2048x2048 random uint16 image in 5 scales, with and without consolidation."""
+    """A 1024x1024 random uint16 image in 5 scales, with and without consolidation."""
     root = tmp_path_factory.mktemp("big")
-    ms = multiscales(2048, [2, 4, 8, 16], seed=3)
+    ms = multiscales(1024, [2, 4, 8, 16], seed=3)
     out = {}
     for kind in ("0.4", "0.5"):
         out[kind] = write(root / f"big-{kind}.zarr", ms, kind)
@@ -227,11 +228,13 @@ def test_http_reads_only_metadata(big_stores, kind):
     assert summary.ome_version == local.ome_version
     assert summary.n_scales == 5
     assert summary.zarr_format == local.zarr_format
-    assert {p: i.as_dict() for p, i in summary.arrays.items()} == {
-        p: i.as_dict() for p, i in local.arrays.items()
+    assert {p: metadata_only(i) for p, i in summary.arrays.items()} == {
+        p: metadata_only(i) for p, i in local.arrays.items()
     }
+    assert all(i.n_stored is None for i in summary.arrays.values())
     # Random data: every chunk was written, so the computed count is exact.
     assert summary.n_chunks == local.n_chunks
+    assert summary.n_chunks == sum(i.n_stored for i in local.arrays.values())
     if "plain" in kind:
         assert summary.n_metadata < local.n_metadata  # intermediate groups not read
     else:
@@ -303,3 +306,28 @@ def test_unknown_protocol():
     with pytest.raises(StoreError) as info:
         inspect_store("nosuchprotocol://bucket/image.zarr")
     one_line(info.value)
+
+
+def test_http_on_stores_of_other_writers(corpus):
+    """What HTTP can tell without a listing: refuse N5 and the v3 draft in one line, describe the rest."""
+    root = corpus["ts-n5"].parent
+    with serve(root) as (base, stats):
+        for name, message in (("n5-legacy", "is an N5 container: over HTTP its arrays cannot be listed"),
+                              ("zarr-v3-draft", r"is a Zarr v3 draft \(pre-release\) store: over HTTP")):
+            with pytest.raises(StoreError, match=message) as info:
+                inspect_store(f"{base}/{corpus[name].name}")
+            one_line(info.value)
+        plate = inspect_store(f"{base}/{corpus['spec-plate'].name}")
+        bf2raw = inspect_store(f"{base}/{corpus['bioformats2raw'].name}")
+        consolidated = inspect_store(f"{base}/{corpus['zarr-v2-codecs'].name}")
+        assert len(stats.requests) <= 30
+    assert plate.ome_nodes[""].startswith("plate 'sparse test': 8 rows x 12 columns")
+    assert plate.complete is False and plate.arrays == {}
+    assert bf2raw.ome_nodes[""].startswith("bioformats2raw layout 3")
+    local = inspect_store(corpus["zarr-v2-codecs"])
+    assert consolidated.consolidated == ".zmetadata"
+    assert {p: metadata_only(i) for p, i in consolidated.arrays.items()} == {
+        p: metadata_only(i) for p, i in local.arrays.items()
+    }
+    # Computed counts assume every chunk was written: the sparse array is where they differ.
+    assert consolidated.n_chunks == local.n_chunks + 5

@@ -107,3 +107,36 @@ def test_zip_that_is_not_zarr(tmp_path):
         zf.writestr("a.txt", "hello")
     with pytest.raises(StoreError, match="not a Zarr store"):
         inspect_store(archive)
+
+
+def test_ozx_shows_its_archive_comment(stores, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from course_utils import archive
+
+    target = archive.write_ozx(stores["0.5-sharded"], tmp_path / "image.ozx")
+    summary = inspect_store(target)
+    assert summary.archive_comment == archive.ozx_comment("0.5").decode()
+    assert not [note for note in summary.notes if "RFC-9" in note]
+    assert comparable(summary) == comparable(inspect_store(stores["0.5-sharded"]))
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(summary)
+    text = console.export_text()
+    assert 'Archive comment' in text and '"jsonFirst":true' in text
+
+
+def test_ozx_that_departs_from_rfc9_says_how(stores, tmp_path):
+    archive_path = zip_directory(stores["0.5"], tmp_path / "generic.ozx")  # sorted names, no comment
+    with zipfile.ZipFile(archive_path, "a") as zf:
+        zf.comment = b'{"ome":{"version":"0.5"}}\0'  # an earlier draft's NUL-terminated comment
+    summary = inspect_store(archive_path)
+    assert summary.archive_comment == '{"ome":{"version":"0.5"}}\\0'
+    rfc9 = " | ".join(note for note in summary.notes if note.startswith("RFC-9"))
+    assert "NUL byte" in rfc9
+    assert "do not all come first" in rfc9
+    assert "no ZIP64 end records" in rfc9
+    plain = inspect_store(zip_directory(stores["0.5"], tmp_path / "plain.zip"))
+    assert plain.archive_comment == ""
+    assert not [note for note in plain.notes if "RFC-9" in note]  # a .zip is not held to RFC-9

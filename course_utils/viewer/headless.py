@@ -202,6 +202,10 @@ class Tab:
         """Run ``script`` (a JavaScript function) in the page and return its result."""
         return self._browser._call(lambda _: self._page.evaluate(script, argument))
 
+    def call(self, function: Callable[[Any], Any]) -> Any:
+        """``function(page)`` with the Playwright page, on the browser's thread (Playwright's rule)."""
+        return self._browser._call(lambda _: function(self._page))
+
     def close(self) -> None:
         """Close the page and its context."""
         if self._context is not None:

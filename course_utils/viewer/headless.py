@@ -93,13 +93,17 @@ class Rendering:
     ``ready``: Neuroglancer said every visible chunk was drawn;
     ``errors``: the data sources' error messages, as Neuroglancer shows them;
     ``console``: what the page wrote to the browser's console (errors and
-    warnings); ``seconds``: from opening the page until it settled;
-    ``screenshot``: the page as PNG bytes.
+    warnings); ``seconds``: from opening the page until it settled (nothing
+    changed for :data:`SETTLE_SECONDS`); ``finished_after``: from opening
+    the page until Neuroglancer first reported every visible chunk drawn, or
+    every source failed (None if neither happened); ``screenshot``: the page
+    as PNG bytes.
     """
 
     drawn: bool
     ready: bool
     seconds: float
+    finished_after: float | None = None
     errors: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     screenshot: bytes = b""
@@ -115,7 +119,8 @@ class Rendering:
         """One line: drawn or not, how long, and the first data-source error."""
         what = "image drawn" if self.drawn else "nothing drawn"
         state = "all visible chunks loaded" if self.ready else "not finished"
-        text = f"{what}, {state}, after {self.seconds:.1f} s"
+        seconds = self.finished_after if self.finished_after is not None else self.seconds
+        text = f"{what}, {state}, after {seconds:.1f} s"
         return text + (f"; Neuroglancer says: {self.errors[0]}" if self.errors else "")
 
 
@@ -169,7 +174,7 @@ class Tab:
             page.goto(url)
         page.mouse.move(self.width - 1, self.height - 1)  # off the panel's controls
         deadline = start + timeout
-        stable_since, last = None, None
+        stable_since, last, finished_after = None, None, None
         status: dict[str, Any] = {}
         time.sleep(0.15)  # let a new state reach the viewer before asking it
         while time.perf_counter() < deadline:
@@ -179,6 +184,8 @@ class Tab:
                 or (status.get("sources") and all(s.startswith("error") for s in status["sources"]))
             )
             key = (bool(finished), tuple(status.get("sources", ())))
+            if finished and finished_after is None:
+                finished_after = time.perf_counter() - start
             if finished and key == last:
                 if time.perf_counter() - stable_since >= SETTLE_SECONDS:
                     break
@@ -191,7 +198,8 @@ class Tab:
         spread = _spread(png)
         errors = [s[len("error: "):] for s in status.get("sources", []) if s.startswith("error")]
         return Rendering(drawn=spread > DRAWN_THRESHOLD, ready=bool(status.get("ready")), seconds=seconds,
-                         errors=errors, console=list(self._console), screenshot=png, spread=spread)
+                         finished_after=finished_after, errors=errors, console=list(self._console),
+                         screenshot=png, spread=spread)
 
     def resize(self, width: int, height: int) -> None:
         """Give the page a new size (the viewer's panel follows it)."""

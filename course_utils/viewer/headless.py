@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CHROMIUM_VARIABLE", "WEBGL_ARGS", "HeadlessBrowser", "Rendering", "find_browser"]
+__all__ = ["CHROMIUM_VARIABLE", "WEBGL_ARGS", "HeadlessBrowser", "Rendering", "Tab", "find_browser", "save_screenshot"]
 
 CHROMIUM_VARIABLE = "COURSE_CHROMIUM"
 """Environment variable naming the Chromium executable to use."""

@@ -1,0 +1,4 @@
+cors_fix = "B"
+
+# ---- hidden tests ----
+assert cors_fix.strip().upper() == "B"

@@ -102,21 +102,32 @@ def _zero(settings: Settings, snapshot: Path, assignment: str, student: str, sta
 
 def grade_submission(settings: Settings, snapshot: Path, scratch: Path, assignment: str, notebook_id: str, student: str) -> Result:
     """Grade one submission in its own copy of the course (see the module doc)."""
-    from course_utils.grading import audit, collect, course, sandbox
+    from course_utils.grading import audit, collect, course, intake
 
     start = time.perf_counter()
     main = Path(settings.course_root).resolve()
     release = nbformat.read(main / "release" / assignment / f"{notebook_id}.ipynb", as_version=4)
     grade_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells} - {None}
     folder = main / "submitted" / student / assignment
-    chosen, notes = collect.choose_notebook(folder, f"{notebook_id}.ipynb", grade_ids)
-    if chosen is None:
+    record = intake.load_record(folder)
+    intake_flags = list(record.flags) if record else []
+    if record is not None and record.status != intake.READY:
+        result = _zero(settings, snapshot, assignment, student, record.status, list(record.notes))
+        result.report.flags.extend(intake_flags)
+        return _timed(result, start)
+    if record is not None:
+        chosen, notes = folder / f"{notebook_id}.ipynb", list(record.notes)
+    else:
+        chosen, notes = collect.choose_notebook(folder, f"{notebook_id}.ipynb", grade_ids)
+    if chosen is None or not chosen.is_file():
         return _timed(_zero(settings, snapshot, assignment, student, report.MISSING, notes), start)
     try:
         checked = audit.audit(audit.read_submission(chosen), release)
     except audit.UnreadableNotebook as error:
         reason = f"{str(error)[:1].upper()}{str(error)[1:]}."
-        return _timed(_zero(settings, snapshot, assignment, student, report.UNREADABLE, [reason] + notes), start)
+        result = _zero(settings, snapshot, assignment, student, report.UNREADABLE, [reason] + notes)
+        result.report.flags.extend(intake_flags)
+        return _timed(result, start)
     notes += checked.notes
 
     job = Path(tempfile.mkdtemp(prefix=f"{student[:20]}-", dir=scratch)).resolve()
@@ -146,8 +157,8 @@ def grade_submission(settings: Settings, snapshot: Path, scratch: Path, assignme
             assignment,
             tests=report.test_results(graded, scores),
             notes=notes + report.execution_notes(graded),
-            flags=list(checked.flags),
-            isolation=sandbox.detect() if settings.isolation == "auto" else settings.isolation,
+            flags=intake_flags + list(checked.flags),
+            isolation=settings.isolation,
         )
         rep.score = sum(s for s, _ in scores.values())
         rep.max_score = sum(m for _, m in scores.values())
@@ -196,8 +207,18 @@ def _safe_grade(settings, snapshot, scratch, assignment, notebook_id, student) -
 # -- many submissions --------------------------------------------------------------
 
 
+NO_SANDBOX_FLAG = (
+    "For review: graded WITHOUT a sandbox (--isolation none): the student's code ran with the grader's "
+    "rights and could have read the solutions or changed files."
+)
+
+
 def _install(settings: Settings, result: Result) -> None:
     """Copy one result into the course: autograded files, report, gradebook (main process only)."""
+    from course_utils.grading import sandbox
+
+    if settings.isolation == sandbox.NONE and NO_SANDBOX_FLAG not in result.report.flags:
+        result.report.flags.insert(0, NO_SANDBOX_FLAG)
     main = Path(settings.course_root).resolve()
     target = main / "autograded" / result.student / result.assignment
     if target.exists():
@@ -218,10 +239,15 @@ def autograde(settings: Settings, assignment: str, students: list[str] | None = 
     once (1: one after the other; 0: in this process, for debugging). Either
     way the course's gradebook is written by this process only, and every
     submission ends with a grade. ``on_result(result)`` is called as each
-    one is installed.
+    one is installed. The sandbox is checked first:
+    :class:`~course_utils.grading.sandbox.IsolationUnavailable` if
+    ``settings.isolation`` cannot be had.
     """
-    from course_utils.grading import collect, course
+    from dataclasses import replace
 
+    from course_utils.grading import collect, course, sandbox
+
+    settings = replace(settings, isolation=sandbox.require(settings.isolation))
     main = Path(settings.course_root).resolve()
     found = course.find_assignment(assignment, settings.repo)
     students = list(students) if students is not None else collect.submitted_students(main, assignment)

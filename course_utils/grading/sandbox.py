@@ -195,7 +195,14 @@ def _hide(libc, root: str, path: str) -> None:
 
 
 def _build_root(libc, policy: dict, readable: list[str]) -> str:
-    """Assemble the kernel's file system under ``policy["root"]`` (see the module doc); the root's path."""
+    """Assemble the kernel's file system under ``policy["root"]`` (see the module doc); the root's path.
+
+    In order: what may be read is bound in and made read-only; then come
+    ``/proc``, the scratch file system (``/tmp``, ``/var/tmp``, ``/dev/shm``),
+    the device files and what may be written; last, what may be read but
+    lives under ``/tmp`` or ``/var/tmp`` (a venv there), bound into the
+    scratch file system and made read-only in turn.
+    """
     from course_utils.grading import view
 
     if not policy.get("root"):
@@ -204,21 +211,21 @@ def _build_root(libc, policy: dict, readable: list[str]) -> str:
     os.makedirs(root, exist_ok=True)
     _mount(libc, "tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=4m,mode=755")
     writable = [os.path.abspath(p) for p in policy.get("writable", []) if os.path.isdir(p)]
-    links: list[tuple[str, str]] = []
-    for path in view.outermost(readable):
+    shown = [p for p in view.outermost(readable)
+             if os.path.abspath(p) not in SCRATCH_DIRS and not view.contains(p, root) and not view.contains(root, p)]
+    later = [p for p in shown if _in_scratch(p) and not os.path.islink(p)]
+    for path in shown:
+        if path in later:
+            continue
         if os.path.islink(path):
-            links.append((path, os.readlink(path)))
-            continue
-        if not os.path.exists(path) or view.contains(path, root):
-            continue
-        target = _mountpoint(root, path, os.path.isdir(path))
-        _mount(libc, path, target, None, _MS_BIND | _MS_REC)
-    for path, destination in links:
-        link = _inside(root, path)
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        if not os.path.lexists(link):
-            os.symlink(destination, link)
-    for path in policy.get("hide", []):
+            link = _inside(root, path)
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.lexists(link):
+                os.symlink(os.readlink(path), link)
+        elif os.path.exists(path):
+            _mount(libc, path, _mountpoint(root, path, os.path.isdir(path)), None, _MS_BIND | _MS_REC)
+    hide = [p for p in policy.get("hide", []) if not _in_scratch(p)]
+    for path in hide:
         if os.path.lexists(_inside(root, path)):
             _hide(libc, root, path)
     # Mount points of what comes after the read-only step, made while the new root can still be written
@@ -253,6 +260,14 @@ def _build_root(libc, policy: dict, readable: list[str]) -> str:
             _mount(libc, f"/dev/{device}", os.path.join(root, "dev", device), None, _MS_BIND)
     for path in writable:
         _mount(libc, path, _mountpoint(root, path, True), None, _MS_BIND)
+    for path in later:
+        if os.path.exists(path):
+            target = _mountpoint(root, path, os.path.isdir(path))
+            _mount(libc, path, target, None, _MS_BIND | _MS_REC)
+            _make_readonly(libc, target)
+    for path in policy.get("hide", []):
+        if _in_scratch(path) and any(view.contains(shown_path, path) for shown_path in later):
+            _hide(libc, root, path)
     return root
 
 

@@ -61,3 +61,11 @@ def release(template_course):
 def exercises():
     """Answers and hidden tests of notebook 01, from solutions/."""
     return authoring.read_exercises(REPO / "notebooks" / f"{ASSIGNMENT}.ipynb", REPO / "solutions")
+
+
+@pytest.fixture(scope="session")
+def messy_download(tmp_path_factory, release, exercises):
+    """The messy class's LMS download (:mod:`messy_class`), built once."""
+    import messy_class
+
+    return messy_class.build(tmp_path_factory.mktemp("messy-download"), release, exercises, REPO)

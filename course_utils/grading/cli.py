@@ -107,15 +107,15 @@ def _collect(args) -> int:
 
 
 def _autograde(args) -> int:
-    from course_utils.grading import pipeline, sandbox
+    from course_utils.grading import pipeline, sandbox, selfcheck
 
     try:
         run = pipeline.settings(args.course, workers=args.workers, limits=_limits(args), isolation=args.isolation)
-    except sandbox.IsolationUnavailable as error:
+        _announce(run)
+        results, changes = pipeline.autograde_and_verify(run, args.assignment, args.student or None,
+                                                         on_result=_print_result)
+    except (sandbox.IsolationUnavailable, selfcheck.SolutionNotConfirmed, ValueError) as error:
         return _error(str(error))
-    _announce(run)
-    results, changes = pipeline.autograde_and_verify(run, args.assignment, args.student or None,
-                                                     on_result=_print_result)
     for student, reasons in changes.items():
         print(f"re-checked {student}: {'; '.join(reasons)}")
     outcome = pipeline.Outcome(args.assignment, results, rechecked=changes, isolation=run.isolation)
@@ -140,7 +140,7 @@ def _export(args) -> int:
 
 
 def _grade(args) -> int:
-    from course_utils.grading import pipeline, sandbox, unpack
+    from course_utils.grading import pipeline, sandbox, selfcheck, unpack
 
     try:
         outcome = pipeline.grade(
@@ -155,7 +155,7 @@ def _grade(args) -> int:
             on_result=_print_result,
             on_start=_announce,
         )
-    except (sandbox.IsolationUnavailable, unpack.NotADownload, ValueError) as error:
+    except (sandbox.IsolationUnavailable, selfcheck.SolutionNotConfirmed, unpack.NotADownload, ValueError) as error:
         return _error(str(error))
     for entry in outcome.unattributed:
         print(f"{'(nobody)':24} not attributed, not graded: {entry}")

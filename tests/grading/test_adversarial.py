@@ -141,7 +141,7 @@ def test_cheats_are_caught_by_the_second_look(graded):
         with Gradebook(gradebook.db_url(graded["root"] / "gradebook.db")) as gb:
             assert gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, name).flagged
     letter = next(t for t in graded["results"]["cheat_fake_values"].report.tests if t.grade_id == "why_many_keys_tests")
-    assert letter.reason == "visible test: B is not the reason."
+    assert letter.reason.startswith("visible test: B")  # the check's own words for a wrong letter
 
 
 def test_limits_stopped_the_runaway_submissions_quickly(graded):

@@ -13,7 +13,8 @@ directory) calls :func:`configure`, so ``nbgrader`` run by hand and the
 - stderr in a test cell does not zero it
   (:class:`~course_utils.grading.outputs.StderrIsNotFailure`);
 - deleted test cells are put back and run (``OverwriteCells.add_missing_cells``);
-- feedback pages are sanitised (:mod:`course_utils.grading.safe_html`);
+- feedback pages are sanitised (:mod:`course_utils.grading.safe_html`) and do
+  not show the hidden tests;
 - ``nbgrader zip_collect`` understands the file names of common LMS downloads
   (:class:`~course_utils.grading.collect.LmsCollector`).
 """
@@ -81,8 +82,15 @@ def configure(
     repository (its ``notebooks/`` and ``solutions/``); ``data_dir`` the
     course data cache (default: :func:`course_utils.data.cache_dir`).
     """
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearHiddenTests,
+        GetGrades,
+        LimitOutput,
+        SaveAutoGrades,
+    )
 
     from course_utils.grading.execute import GradingExecute
     from course_utils.grading.outputs import StderrIsNotFailure
@@ -118,7 +126,9 @@ def configure(
     c.SandboxedKernelManager.home_template = str(grading_home(data_dir))
     c.SandboxedKernelManager.data_dir = str(grading_data(data_dir))
 
-    # Feedback pages run no script: sanitised content (safe_html.clean_html) and a strict CSP (export).
+    # Feedback pages show the results, not the hidden tests (they are reused every term) ...
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    # ... and run no script: sanitised content (safe_html.clean_html) and a strict CSP (export).
     c.HTMLExporter.sanitize_html = True
     c.HTMLExporter.filters = {
         "clean_html": "course_utils.grading.safe_html.clean_html",

@@ -78,10 +78,18 @@ _CLEANER = bleach.Cleaner(
 )
 
 
+_CONTAINERS = re.compile(r"<(script|style|iframe|object|embed|template|noscript|textarea)\b.*?</\1\s*>",
+                         re.I | re.S)
+
+
 def clean_html(element) -> str:
-    """``element`` (HTML text) with only the tags and attributes of :data:`TAGS` that cannot run script."""
+    """``element`` (HTML text) with only the tags and attributes of :data:`TAGS` that cannot run script.
+
+    Scripts, styles and frames go with their content; other tags not
+    allowed go, their text stays.
+    """
     text = element.decode() if isinstance(element, bytes) else str(element)
-    return _CLEANER.clean(text)
+    return _CLEANER.clean(_CONTAINERS.sub("", text))
 
 
 POLICY = (

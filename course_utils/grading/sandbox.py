@@ -212,7 +212,8 @@ def _build_root(libc, policy: dict, readable: list[str]) -> str:
     _mount(libc, "tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=4m,mode=755")
     writable = [os.path.abspath(p) for p in policy.get("writable", []) if os.path.isdir(p)]
     shown = [p for p in view.outermost(readable)
-             if os.path.abspath(p) not in SCRATCH_DIRS and not view.contains(p, root) and not view.contains(root, p)]
+             if os.path.abspath(p) not in SCRATCH_DIRS and not view.contains(p, root) and not view.contains(root, p)
+             and not any(view.contains(p, w) for w in writable)]  # what may be written is never covered read-only
     later = [p for p in shown if _in_scratch(p) and not os.path.islink(p)]
     for path in shown:
         if path in later:

@@ -98,9 +98,10 @@ def _is_project_folder(path: str) -> bool:
 
 def _path_entries(prefixes: list[str]) -> list[str]:
     found = []
+    here = os.getcwd()
     for entry in sys.path:
-        if not entry or not os.path.exists(entry):
-            continue  # "" is the current directory: the kernel's own, shown anyway
+        if not entry or not os.path.exists(entry) or os.path.abspath(entry) == here:
+            continue  # the current directory (``python -m`` puts it first) is the kernel's own, shown writable
         entry = os.path.abspath(entry)
         if any(contains(prefix, entry) for prefix in prefixes) or os.path.basename(entry) in INSTALL_DIRS:
             found.append(entry)

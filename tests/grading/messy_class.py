@@ -137,19 +137,19 @@ def _text(nb) -> str:
     return nbformat.writes(nb)
 
 
-def _bomb(archive: zipfile.ZipFile, name: str) -> None:
-    """A zip member of BOMB_BYTES zeros (a few hundred KiB compressed)."""
+def _bomb(archive: zipfile.ZipFile, name: str, size: int) -> None:
+    """A student's zip holding one file of ``size`` zeros (about 1/1000 of that compressed)."""
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as bomb:
         with bomb.open(f"{ASSIGNMENT}.ipynb", "w", force_zip64=True) as handle:
             chunk = bytes(MIB)
-            for _ in range(BOMB_BYTES // MIB):
+            for _ in range(size // MIB):
                 handle.write(chunk)
     archive.writestr(name, inner.getvalue())
 
 
-def build(folder: Path, release, exercises, repo: Path) -> Path:
-    """Write the messy class's LMS download into ``folder``; its path."""
+def build(folder: Path, release, exercises, repo: Path, bomb_bytes: int = BOMB_BYTES) -> Path:
+    """Write the messy class's LMS download into ``folder``; its path. ``bomb_bytes``: what the bomb unpacks to."""
     full = subs.answered(release, exercises)
     blank = subs.answered(release, exercises, {g: "pass" for g in exercises})
     partial = subs.answered(release, exercises, {"scale0_chunk_keys": subs.WRONG["scale0_chunk_keys"]})
@@ -199,7 +199,7 @@ def build(folder: Path, release, exercises, repo: Path) -> Path:
     with zipfile.ZipFile(download, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in {**canvas, **moodle, **blackboard}.items():
             archive.writestr(name, content)
-        _bomb(archive, "bomber_1009_5009_01_store_interface.zip")
+        _bomb(archive, "bomber_1009_5009_01_store_interface.zip", bomb_bytes)
         archive.writestr("readme.txt", "downloaded from the LMS on Monday")
         archive.writestr("__MACOSX/._doejane_1001_5001_01_store_interface.ipynb", b"\x00\x05\x16\x07")
     return download

@@ -27,6 +27,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course_utils import cli
+from course_utils.grading import cli as grading_cli
 from course_utils.grading import gradebook, report, safe_html
 
 import messy_class
@@ -86,7 +87,7 @@ def test_the_last_line_counts_and_the_exit_code_says_attention_is_needed(graded)
     need = sum(1 for e in messy_class.EXPECTED.values() if e.status != "graded" or e.flagged) + len(messy_class.UNATTRIBUTED)
     assert lines[-1].startswith(f"{graded_count} of {len(messy_class.EXPECTED)} submission(s) of {ASSIGNMENT} graded; "
                                 f"{need} need attention"), lines[-1]
-    assert graded["code"] == cli.ATTENTION
+    assert graded["code"] == grading_cli.ATTENTION
     assert lines[0].startswith("sandbox: ") and "WITHOUT" not in graded["printed"]
     assert any(line.startswith("(nobody)") and "readme.txt" in line for line in lines)
 
@@ -174,12 +175,12 @@ def test_unconfirmed_answers_are_withheld_until_the_instructor_accepts_them(grad
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = cli.main(["accept", ASSIGNMENT, "opaque-1017", "--course", str(graded["root"])])
-    assert code == cli.OK, printed.getvalue()
+    assert code == grading_cli.OK, printed.getvalue()
     after = report.load(graded["root"] / "autograded" / "opaque-1017" / ASSIGNMENT)
     assert after.score == 6 and _score(graded["root"], "opaque-1017") == 6
     assert "accepted" in after.summary() and not any("withheld" in f for f in after.flags)
     page = (graded["root"] / "feedback" / "opaque-1017" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "6 / 6" in page
     with contextlib.redirect_stderr(io.StringIO()) as errors:
-        assert cli.main(["accept", ASSIGNMENT, "opaque-1017", "--course", str(graded["root"])]) == cli.FAILED
+        assert cli.main(["accept", ASSIGNMENT, "opaque-1017", "--course", str(graded["root"])]) == grading_cli.FAILED
     assert "no withheld points" in errors.getvalue()

@@ -14,6 +14,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course_utils import cli
+from course_utils.grading import cli as grading_cli
 from course_utils.grading import gradebook, pipeline
 
 import grading_submissions as subs
@@ -49,7 +50,7 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(arguments, message, tmp_pat
     monkeypatch.setattr(sandbox, "probe", lambda isolation: None if isolation == "namespaces" else "disabled")
     monkeypatch.setattr(sandbox, "_detected", lambda: (sandbox.NAMESPACES, ()))
     arguments = [a.format(tmp=tmp_path) for a in arguments] + ["--course", str(tmp_path / "course")]
-    assert cli.main(arguments) == cli.FAILED
+    assert cli.main(arguments) == grading_cli.FAILED
     out, err = capsys.readouterr()
     assert err.startswith("error: ") and message in err and "Traceback" not in err + out
     assert len(err.strip().splitlines()) == 1
@@ -67,3 +68,25 @@ def test_nbgrader_by_hand_uses_the_course_configuration(course_dir, release, exe
         scores = {s: gb.find_submission(ASSIGNMENT, s).score for s in ("full", "stderr_warnings", "deleted_test_cell")}
     # stderr no longer zeroes a right answer; a deleted test is put back (by nbgrader) and fails the wrong answer
     assert scores == {"full": 6.0, "stderr_warnings": 6.0, "deleted_test_cell": 3.0}
+
+
+def test_grading_without_a_sandbox_is_said_at_the_start_in_every_report_and_in_the_csv(course_dir, capsys):
+    """Only --isolation none grades without a sandbox, and then nobody can miss it (no kernel runs here)."""
+    import csv
+
+    from course_utils.grading import autograde, report
+
+    folder = course_dir / "submitted" / "ann" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("no notebook, so no kernel runs")
+    code = cli.main(["autograde", ASSIGNMENT, "--course", str(course_dir), "--isolation", "none", "--workers", "0"])
+    printed = capsys.readouterr().out.splitlines()
+    assert code == grading_cli.ATTENTION
+    assert printed[0].startswith("WARNING: grading WITHOUT a sandbox (--isolation none)")
+    saved = report.load(course_dir / "autograded" / "ann" / ASSIGNMENT)
+    assert saved.flags[0] == autograde.NO_SANDBOX_FLAG
+    target = course_dir / "grades.csv"
+    assert cli.main(["export", "--course", str(course_dir), "--csv", str(target)]) == grading_cli.OK
+    with target.open(newline="", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert "graded WITHOUT a sandbox" in row["flags"]

@@ -20,6 +20,9 @@ TOO_LARGE = "too-large"
 FAILED = "failed"
 """The grader itself could not grade it (see the flags and the grading log)."""
 
+READY = "ready"
+"""Not a row's status: intake's word for a notebook placed and waiting to be graded."""
+
 ALL = (GRADED, MISSING, NOT_A_NOTEBOOK, UNREADABLE, TOO_LARGE, FAILED)
 
 HEADLINES = {

@@ -111,12 +111,17 @@ def copy_capped(member: Member, target: Path, limit: int) -> int:
     return total
 
 
-def _zip_members(archive: zipfile.ZipFile, prefix: str = "") -> list[Member]:
+def _zip_members(archive: zipfile.ZipFile, prefix: str = "", skipped: list[str] | None = None) -> list[Member]:
     found = []
     for info in archive.infolist():
         if info.is_dir():
             continue
         name = info.filename.replace("\\", "/").lstrip("/")
+        parts = PurePosixPath(name).parts
+        if not parts or ".." in parts:
+            if skipped is not None:
+                skipped.append(f"{info.filename!r} (not a name an LMS writes)")
+            continue
         try:
             mtime = _zip_time(info)
         except (ValueError, OverflowError):
@@ -142,11 +147,15 @@ class Download:
         if self.path.is_dir():
             self.members = self._walk()
         elif zipfile.is_zipfile(self.path):
-            self._archive = zipfile.ZipFile(self.path)
-            if len(self._archive.infolist()) > MAX_DOWNLOAD_MEMBERS:
+            try:
+                self._archive = zipfile.ZipFile(self.path)
+                infos = self._archive.infolist()
+            except READ_ERRORS as error:
+                raise NotADownload(f"{self.path} could not be read as a zip file ({why(error)})") from None
+            if len(infos) > MAX_DOWNLOAD_MEMBERS:
                 self.close()
                 raise NotADownload(f"{self.path} holds more than {MAX_DOWNLOAD_MEMBERS} files: not an LMS download")
-            self.members = _zip_members(self._archive)
+            self.members = _zip_members(self._archive, skipped=self.skipped)
         else:
             raise NotADownload(f"{self.path} is neither a zip file nor a folder")
 

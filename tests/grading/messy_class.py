@@ -71,10 +71,11 @@ EXPECTED = {
     "snoop-1015": Expect("graded", "01_store_interface.ipynb", 6, "all tests passed"),
     # answers that pass in the student's kernel but cannot be read out of it: withheld, flagged, acceptable
     "opaque-1017": Expect("graded", "01_store_interface.ipynb", 0, "not confirmed by the second look", flagged=True),
-    # Moodle: accents, namesakes (two participant ids), a text entry next to the file, a folder with a draft
-    "zoe-muller-2004": Expect("graded", "01_store_interface.ipynb", 6, "the text typed into the LMS (not a notebook)"),
+    # Moodle: accents, a folder with a draft and a text entry next to the file, namesakes (two participant ids)
+    "zoe-muller-2004": Expect("graded", "01_store_interface.ipynb", 6,
+                              "'draft.ipynb' (it does not hold this assignment's exercises); the text typed into the LMS"),
     "kim-lee-2002": Expect("not-a-notebook", "", 0, "essay.docx"),
-    "kim-lee-2003": Expect("graded", "01_store_interface.ipynb", 6, "'draft.ipynb' (it does not hold this assignment's exercises)"),
+    "kim-lee-2003": Expect("not-a-notebook", "", 0, "answers.pdf"),
     # Blackboard: two attempts (with their records); a username with an underscore
     "mary_ann": Expect("graded", "final.ipynb", 6, "'01_store_interface.ipynb' (an earlier upload)"),
 }
@@ -184,8 +185,8 @@ def build(folder: Path, release, exercises, repo: Path, bomb_bytes: int = BOMB_B
         "Zoë Müller_2004_assignsubmission_file_/01_store_interface.ipynb": _text(full),
         "Zoë Müller_2004_assignsubmission_onlinetext_/onlinetext.html": "<p>see my notebook</p>",
         "Kim Lee_2002_assignsubmission_file_/essay.docx": b"PK\x03\x04 not really",
-        "Kim Lee_2003_assignsubmission_file_/01_store_interface.ipynb": _text(full),
-        "Kim Lee_2003_assignsubmission_file_/draft.ipynb": _text(nbformat.v4.new_notebook()),
+        "Zoë Müller_2004_assignsubmission_file_/draft.ipynb": _text(nbformat.v4.new_notebook()),
+        "Kim Lee_2003_assignsubmission_file_/answers.pdf": b"%PDF-1.4",
         "Алексей Смирнов_2005_assignsubmission_file_/answers.zip": _zip({f"{ASSIGNMENT}.ipynb": _text(full)}),
     }
     blackboard = {

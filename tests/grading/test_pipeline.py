@@ -58,16 +58,16 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(arguments, message, tmp_pat
 
 def test_nbgrader_by_hand_uses_the_course_configuration(course_dir, release, exercises, data_dir):
     """``nbgrader autograde`` run in the course directory grades with the hardened settings too."""
-    for name in ("full", "stderr_warnings", "deleted_test_cell"):
+    for name in ("stderr_warnings", "deleted_test_cell"):  # right answers that warn; a wrong one, its test deleted
         subs.BY_NAME[name].write(course_dir / "submitted" / name / ASSIGNMENT, release, exercises, {})
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], cwd=course_dir, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-3000:]
     with Gradebook(gradebook.db_url(course_dir / "gradebook.db")) as gb:
-        scores = {s: gb.find_submission(ASSIGNMENT, s).score for s in ("full", "stderr_warnings", "deleted_test_cell")}
+        scores = {s: gb.find_submission(ASSIGNMENT, s).score for s in ("stderr_warnings", "deleted_test_cell")}
     # stderr no longer zeroes a right answer; a deleted test is put back (by nbgrader) and fails the wrong answer
-    assert scores == {"full": 6.0, "stderr_warnings": 6.0, "deleted_test_cell": 3.0}
+    assert scores == {"stderr_warnings": 6.0, "deleted_test_cell": 3.0}
 
 
 def test_grading_without_a_sandbox_is_said_at_the_start_in_every_report_and_in_the_csv(course_dir, capsys):

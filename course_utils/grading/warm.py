@@ -16,6 +16,7 @@ student loses points to it.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -60,10 +61,21 @@ def ensure_warm(settings, assignments) -> list[str]:
         }
         with tempfile.TemporaryDirectory() as workdir:
             runner.execute(nb, Path(workdir), allow_errors=True, env=env)
-        problems = selfcheck.unconfirmed(selfcheck.verdicts(nb))
+        found = selfcheck.verdicts(nb)
+        problems = selfcheck.unconfirmed(found)
         if problems:
             raise selfcheck.SolutionNotConfirmed(selfcheck.describe(assignment.notebook, problems))
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        marker.write_text(json.dumps(found))
         ran.append(assignment.name)
     return ran
+
+
+def verdicts(settings, assignment) -> dict | None:
+    """The second look's verdicts on ``assignment``'s solutions from its warm-up run, if it ran (else None)."""
+    home = config.grading_home(settings.data_dir)
+    marker = _marker(home, assignment.notebook, Path(settings.repo) / "solutions")
+    try:
+        return json.loads(marker.read_text()) if marker.is_file() else None
+    except ValueError:
+        return None

@@ -33,8 +33,12 @@ from typing import Any
 
 MARKER = "@@course-utils-answers@@"
 RESULT_MARKER = "@@course-utils-verify@@"
-MAX_ENCODED_CHARS = 256 * 1024
+MAX_ENCODED_CHARS = 4 * 1024 * 1024
+"""Largest answer payload read out of a kernel (JSON characters, all of one test's answers)."""
+MAX_ARRAY_BYTES = 2 * 1024 * 1024
+"""Largest numeric array sent as an answer (raw bytes; an image region of the lessons is ~160 KB)."""
 MAX_ARRAY_ITEMS = 100_000
+"""Largest array of strings sent as an answer (items)."""
 
 PASS, FAIL, ERROR, UNAVAILABLE = "pass", "fail", "error", "unavailable"
 
@@ -44,20 +48,36 @@ class Unencodable(ValueError):
 
 
 def answer_names(answer_code: str, hidden_tests: str) -> list[str]:
-    """Names assigned at the top level of ``answer_code`` that ``hidden_tests`` reads, sorted."""
+    """Names ``answer_code`` assigns at module level that ``hidden_tests`` reads, sorted.
+
+    Module level includes the bodies of ``with``, ``for``, ``while``, ``if``
+    and ``try`` blocks (``with open(...) as f: answer = ...``), not those of
+    functions, classes or comprehensions.
+    """
     assigned: set[str] = set()
-    for node in ast.parse(answer_code).body:
+    pending = list(ast.parse(answer_code).body)
+    while pending:
+        node = pending.pop()
         targets: list[ast.AST] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
-        elif isinstance(node, (ast.For, ast.With)):
-            targets = [getattr(node, "target", None)] if isinstance(node, ast.For) else []
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.NamedExpr):
+            targets = [node.value.target]
         for target in targets:
             for name in ast.walk(target):
                 if isinstance(name, ast.Name):
                     assigned.add(name.id)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in ("body", "orelse", "finalbody"):
+                pending.extend(getattr(node, block, []) or [])
+            for handler in getattr(node, "handlers", []) or []:
+                pending.extend(handler.body)
     read = {n.id for n in ast.walk(ast.parse(hidden_tests)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return sorted(assigned & read)
 
@@ -80,10 +100,14 @@ def encode(value: Any, depth: int = 0) -> Any:
             raise Unencodable(f"numpy {value.dtype}")
         return {"$np": value.dtype.str, "v": encode(value.item(), depth + 1)}
     if np is not None and isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biufcU" or value.size > MAX_ARRAY_ITEMS:
-            raise Unencodable(f"numpy array of {value.dtype}, {value.size} items")
-        flat = [encode(v, depth + 1) for v in np.asarray(value).ravel().tolist()]
-        return {"$nd": np.asarray(value).dtype.str, "shape": list(value.shape), "data": flat}
+        array = np.asarray(value)
+        if array.dtype.kind in "biufc" and array.nbytes <= MAX_ARRAY_BYTES:
+            raw = np.ascontiguousarray(array).tobytes()
+            return {"$nd": array.dtype.str, "shape": list(array.shape), "b64": base64.b64encode(raw).decode()}
+        if array.dtype.kind == "U" and array.size <= MAX_ARRAY_ITEMS:
+            flat = [encode(v, depth + 1) for v in array.ravel().tolist()]
+            return {"$nd": array.dtype.str, "shape": list(array.shape), "data": flat}
+        raise Unencodable(f"numpy array of {array.dtype}, {array.size} items ({array.nbytes} bytes)")
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):
@@ -121,7 +145,12 @@ def decode(data: Any) -> Any:
     if "$nd" in data:
         import numpy as np
 
-        return np.array([decode(v) for v in data["data"]], dtype=np.dtype(data["$nd"])).reshape(data["shape"])
+        dtype = np.dtype(data["$nd"])
+        if dtype.kind not in "biufcU":
+            raise ValueError(f"not a plain array type: {dtype}")
+        if "b64" in data:
+            return np.frombuffer(base64.b64decode(data["b64"]), dtype=dtype).reshape(data["shape"]).copy()
+        return np.array([decode(v) for v in data["data"]], dtype=dtype).reshape(data["shape"])
     if "$float" in data:
         return float(data["$float"])
     if "$complex" in data:
@@ -206,7 +235,11 @@ def verify(namespace: Mapping[str, Any], hidden_tests: str, payload: str) -> dic
         scope = dict(base)
         unavailable = ""
         for name, data in answers.items():
-            value = decode(data)
+            try:
+                value = decode(data)
+            except Exception as error:  # a payload that is not what encode() writes
+                unavailable = f"`{name}` could not be decoded ({type(error).__name__})"
+                continue
             if isinstance(value, dict) and "$missing" in value:
                 scope.pop(name, None)
             elif isinstance(value, dict) and "$unavailable" in value:

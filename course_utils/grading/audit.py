@@ -54,21 +54,53 @@ class Audit:
     flags: list[str] = field(default_factory=list)
 
 
+MAX_NESTING = 64
+"""Deepest nesting of JSON lists and objects a notebook may have (a real one has about 6)."""
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """How deep lists and objects nest in JSON ``text`` (brackets inside strings are not counted)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            break
+    return deepest
+
+
 def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The notebook in ``path``; :class:`UnreadableNotebook` with a plain reason otherwise."""
+    """The notebook in ``path``; :class:`UnreadableNotebook` with a plain reason otherwise.
+
+    Never raises anything else for what a file holds: JSON nested deeper
+    than :data:`MAX_NESTING` (which would exhaust Python's recursion) or too
+    big to hold in memory is unreadable too.
+    """
     raw = Path(path).read_bytes()
     try:
-        data = json.loads(raw.decode("utf-8", errors="strict"))
+        text = raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise UnreadableNotebook("the file is not text (not UTF-8), so it is not a notebook") from None
+    if _nesting_exceeded(text):
+        raise UnreadableNotebook(f"the file's JSON is nested more than {MAX_NESTING} levels deep, so it is not a notebook")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise UnreadableNotebook(
             f"the file is not valid notebook JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except (RecursionError, MemoryError):
+        raise UnreadableNotebook("the file's JSON is too deeply nested or too large to read") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise UnreadableNotebook("the file is JSON but not a Jupyter notebook (no list of cells)")
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
+    except (RecursionError, MemoryError):
+        raise UnreadableNotebook("the notebook is too deeply nested or too large to read") from None
     except Exception as error:  # nbformat's conversion errors are many
         raise UnreadableNotebook(f"the notebook could not be read: {error}") from None
     _repair_structure(nb)
@@ -77,6 +109,13 @@ def read_submission(path: Path) -> nbformat.NotebookNode:
     except nbformat.ValidationError as error:
         raise UnreadableNotebook(f"the notebook is damaged: {str(error).splitlines()[0]}") from None
     return nb
+
+
+def _nesting_exceeded(text: str) -> bool:
+    """Quick test first (few brackets cannot nest deep), then the exact count."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return False
+    return _nesting(text) > MAX_NESTING
 
 
 def _repair_structure(nb) -> None:

@@ -13,6 +13,8 @@ directory) calls :func:`configure`, so ``nbgrader`` run by hand and the
 - stderr in a test cell does not zero it
   (:class:`~course_utils.grading.outputs.StderrIsNotFailure`);
 - deleted test cells are put back and run (``OverwriteCells.add_missing_cells``);
+- feedback pages are sanitised (:mod:`course_utils.grading.safe_html`) and do
+  not show the hidden tests;
 - ``nbgrader zip_collect`` understands the file names of common LMS downloads
   (:class:`~course_utils.grading.collect.LmsCollector`).
 """
@@ -25,8 +27,15 @@ from course_utils.grading.quota import Limits
 
 COURSE_ID = "ome-zarr-course"
 REPO = Path(__file__).resolve().parents[2]
-HIDDEN_COURSE_ENTRIES = ("gradebook.db", "source", "submitted", "autograded", "feedback", "downloaded")
-"""Course-directory entries a grading kernel never sees (the gradebook, answers, other students)."""
+HIDDEN_COURSE_ENTRIES = ("gradebook.db", "source", "release", "submitted", "autograded", "feedback", "downloaded")
+"""Course-directory entries a grading kernel never sees (the gradebook, answers, other students).
+
+The sandbox shows a kernel only an allow-list (:mod:`course_utils.grading.view`),
+in which none of these are; they are covered as well, in case a course
+directory ever lies inside what the kernel may read."""
+HIDDEN_REPO_ENTRIES = ("solutions", ".git", "build", ".pytest_cache", "source", "autograded", "feedback",
+                       "submitted", "downloaded", "gradebook.db")
+"""Repository entries covered the same way (the answers, the history, build folders and caches)."""
 
 
 def grading_home(data_dir: Path | None = None) -> Path:
@@ -73,8 +82,15 @@ def configure(
     repository (its ``notebooks/`` and ``solutions/``); ``data_dir`` the
     course data cache (default: :func:`course_utils.data.cache_dir`).
     """
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearHiddenTests,
+        GetGrades,
+        LimitOutput,
+        SaveAutoGrades,
+    )
 
     from course_utils.grading.execute import GradingExecute
     from course_utils.grading.outputs import StderrIsNotFailure
@@ -101,14 +117,23 @@ def configure(
     c.GradingExecute.answer_names = answer_names_by_notebook(repo / "notebooks", repo / "solutions")
 
     hidden = [str(course_root / entry) for entry in HIDDEN_COURSE_ENTRIES]
-    if (repo / "solutions").is_dir():
-        hidden.append(str(repo / "solutions"))
+    hidden += [str(repo / entry) for entry in HIDDEN_REPO_ENTRIES]
     c.SandboxedKernelManager.isolation = isolation
     c.SandboxedKernelManager.memory_bytes = limits.memory_bytes
     c.SandboxedKernelManager.file_bytes = limits.file_bytes
-    c.SandboxedKernelManager.hide = hidden + list(hide)
+    c.SandboxedKernelManager.scratch_bytes = limits.scratch_bytes
+    c.SandboxedKernelManager.hide = list(dict.fromkeys(hidden + list(hide)))
     c.SandboxedKernelManager.home_template = str(grading_home(data_dir))
     c.SandboxedKernelManager.data_dir = str(grading_data(data_dir))
+
+    # Feedback pages show the results, not the hidden tests (they are reused every term) ...
+    c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    # ... and run no script: sanitised content (safe_html.clean_html) and a strict CSP (export).
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {
+        "clean_html": "course_utils.grading.safe_html.clean_html",
+        "markdown2html": "course_utils.grading.safe_html.SafeMarkdown",
+    }
 
     c.ZipCollectApp.collector_plugin = "course_utils.grading.collect.LmsCollector"
     c.ZipCollectApp.force = True

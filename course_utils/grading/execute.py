@@ -10,7 +10,10 @@ happened in the notebook and goes on:
   loop that catches ``KeyboardInterrupt``, native code that ignores it), the
   kernel is stopped;
 - a kernel that dies (``os._exit``, a segmentation fault, killed for memory)
-  or is stopped makes the cell it was running fail with ``KernelDied``;
+  or is stopped makes the cell it was running fail with ``KernelDied``; a
+  cell that ends the kernel on its way out (``exit()``, ``quit()``, a
+  shutdown it asks for) is the one blamed, not the next cell that finds the
+  kernel gone;
 - once the kernel is gone, or the notebook's total time is used up, every
   later code cell gets a ``NotRun`` error instead of running, so its tests
   score zero instead of nbgrader's "no output means full marks";
@@ -111,9 +114,13 @@ class GradingExecute(Execute):
                 self._stopped = "the kernel did not start"
             else:
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
+            previous = None
             for index, cell in enumerate(self.nb.cells):
                 if cell.cell_type != "code" or not cell.source.strip():
                     continue
+                if self._stopped is None and previous is not None and self._kernel_gone():
+                    self._blame(previous, f"the Python kernel ended right after this cell ran: "
+                                          f"{describe_exit(self._kernel_returncode())}")
                 if self._stopped is None and self._deadline is not None and monotonic() >= self._deadline:
                     self._stopped = (
                         f"the notebook used up its {self.notebook_timeout} s time limit before this cell"
@@ -123,10 +130,33 @@ class GradingExecute(Execute):
                     cell.execution_count = None
                     continue
                 self._run_cell(cell, resources, index)
+                previous = cell
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def _blame(self, cell, why: str) -> None:
+        """Record that ``cell`` ended the kernel; every later cell is not run."""
+        cell.outputs.append(error_output(KERNEL_DIED, why))
+        label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = f"'{label}'" if label else "an earlier cell"
+        self._stopped = f"the kernel was ended by {where}"
+
+    def _kernel_gone(self) -> bool:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return process is not None and process.poll() is not None
+
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+        self._last_reply = exec_reply
+        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
+
+    @staticmethod
+    def _asked_to_exit(reply) -> bool:
+        """True if the cell's reply says the kernel is about to end (``exit()``, ``quit()``)."""
+        payload = ((reply or {}).get("content") or {}).get("payload") or []
+        return any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in payload if isinstance(p, dict))
+
     def _run_cell(self, cell, resources, index: int) -> None:
+        self._last_reply = None
         try:
             self.preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -141,6 +171,10 @@ class GradingExecute(Execute):
                 cell.outputs.append(
                     new_output("stream", name="stdout", text=OUTPUT_TRUNCATED.format(limit=self.output_bytes))
                 )
+        if self._asked_to_exit(self._last_reply):
+            self._stop_kernel()
+            self._blame(cell, "this cell ended the Python kernel (exit() or quit()), so no later cell could run")
+            return
         timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
         if timed_out and not self._responsive(self.unresponsive_grace):
             self._stop_kernel()

@@ -7,8 +7,11 @@ happened) and ``flags`` (what an instructor should look at).
 
 :func:`generate_feedback` runs ``nbgrader generate_feedback`` (the autograded
 notebook as HTML, test results in place) and puts the summary at the top of
-each page; a submission that could not be run (missing, unreadable) gets a
-page with the summary alone. Pages land in ``feedback/<student>/<assignment>/``.
+each page; a submission that could not be run (missing, unreadable, too
+large...) gets a page with the summary alone. Pages land in
+``feedback/<student>/<assignment>/``. No page can run script: the content is
+sanitised and each page carries a strict Content-Security-Policy
+(:mod:`course_utils.grading.safe_html`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from course_utils.grading import gradebook, report
+from course_utils.grading import gradebook, intake, report, safe_html
 
 NBGRADER_COLUMNS = (
     "assignment",
@@ -35,7 +38,9 @@ NBGRADER_COLUMNS = (
     "score",
     "max_score",
 )
-COLUMNS = NBGRADER_COLUMNS + ("status", "feedback", "flags")
+COLUMNS = NBGRADER_COLUMNS + ("status", "feedback", "flags", "lms_name")
+"""nbgrader's columns, then what happened (``status``, ``feedback``), what to look at (``flags``) and
+the student's name as the LMS wrote it (``lms_name``: the id is a transliteration)."""
 
 
 def export_grades(course_root: Path, target: Path, assignments: list[str] | None = None) -> Path:
@@ -76,6 +81,7 @@ def export_grades(course_root: Path, target: Path, assignments: list[str] | None
                     status=status,
                     feedback=summary,
                     flags=" ".join(rep.flags) if rep else "",
+                    lms_name=_lms_name(course_root, student.id, assignment.name),
                 )
                 rows.append(row)
     target = Path(target)
@@ -85,6 +91,11 @@ def export_grades(course_root: Path, target: Path, assignments: list[str] | None
         writer.writeheader()
         writer.writerows(rows)
     return target
+
+
+def _lms_name(course_root: Path, student: str, assignment: str) -> str:
+    record = intake.load_record(course_root / "submitted" / student / assignment)
+    return record.name if record else ""
 
 
 def banner(rep: report.Report) -> str:
@@ -105,14 +116,15 @@ def banner(rep: report.Report) -> str:
     )
 
 
-def _insert_banner(page: Path, rep: report.Report) -> None:
+def put_banner(page: Path, rep: report.Report) -> None:
+    """Put (or replace) the summary of ``rep`` at the top of feedback ``page``, and its Content-Security-Policy."""
     text = page.read_text(encoding="utf-8")
     if "course-utils-grading-report" in text:
         text = re.sub(r'<div id="course-utils-grading-report".*?</div>', "", text, count=1, flags=re.S)
     match = re.search(r"<body[^>]*>", text)
     position = match.end() if match else 0
     page.chmod(0o644)
-    page.write_text(text[:position] + banner(rep) + text[position:], encoding="utf-8")
+    page.write_text(safe_html.with_policy(text[:position] + banner(rep) + text[position:]), encoding="utf-8")
 
 
 def generate_feedback(course_root: Path, assignment: str, students: list[str] | None = None) -> list[Path]:
@@ -142,6 +154,6 @@ def generate_feedback(course_root: Path, assignment: str, students: list[str] | 
             rep.save(folder)
             found = [page]
         for page in found:
-            _insert_banner(page, rep)
+            put_banner(page, rep)
         pages += found
     return pages

@@ -2,9 +2,9 @@
 
 :class:`Limits` (defined in :mod:`course_utils.grading.quota`) holds what one
 submission may use: seconds per cell and per notebook, memory, file size,
-output. The defaults suit the course (every
-notebook runs in well under 30 s and 1 GB); change them in
-``nbgrader_config.py`` or with the ``course-utils autograde`` options.
+output, scratch space. The defaults suit the course (every notebook runs in
+well under 30 s and 1 GB); change them in ``nbgrader_config.py`` or with the
+``course-utils autograde`` options.
 
 :class:`SandboxedKernelManager` is the kernel manager nbgrader's execute step
 uses while grading (``c.GradingExecute.kernel_manager_class``). It starts
@@ -14,10 +14,13 @@ each kernel through :mod:`course_utils.grading.sandbox` with
   copied from a warm template so compiled caches need not be rebuilt, a copy
   of the course's synthetic data), the only place besides the notebook's own
   folder it may write;
-- the memory and file-size limits;
-- no network, a private view of the files and a PID namespace where this
-  machine allows it (:func:`course_utils.grading.sandbox.detect`), or, where
-  it does not, an in-Python network guard and offline mode.
+- the memory, file-size and scratch-space limits;
+- no network, a file system of its own built from an allow-list, no
+  privileges and a PID namespace, in the isolation asked for
+  (:func:`course_utils.grading.sandbox.require`: ``auto`` takes the
+  strongest that works and fails if none does); only ``none``, asked for by
+  name, runs the kernel with the limits alone, an in-Python network guard
+  and offline mode.
 """
 
 from __future__ import annotations
@@ -83,10 +86,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     isolation = Unicode(
         "auto",
-        help="'auto' (the strongest that works), 'namespaces', 'user-namespaces' or 'none'.",
+        help="'auto' (the strongest that works; an error if none does), 'namespaces', 'user-namespaces', "
+        "or 'none' (no sandbox: only the limits).",
     ).tag(config=True)
     memory_bytes = Int(Limits.memory_bytes, help="RLIMIT_DATA of the kernel (0: no limit).").tag(config=True)
     file_bytes = Int(Limits.file_bytes, help="RLIMIT_FSIZE of the kernel (0: no limit).").tag(config=True)
+    scratch_bytes = Int(Limits.scratch_bytes, help="Size of the kernel's private /tmp, /var/tmp and /dev/shm together.").tag(
+        config=True
+    )
     hide = List(Unicode(), help="Paths the kernel must not see (covered by empty read-only mounts).").tag(
         config=True
     )
@@ -102,8 +109,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     _scratch: str | None = None
 
     def resolved_isolation(self) -> str:
-        """The isolation this manager uses (``auto`` resolved by :func:`sandbox.detect`)."""
-        return sandbox.detect() if self.isolation == "auto" else self.isolation
+        """The isolation this manager uses; :class:`sandbox.IsolationUnavailable` if it cannot be had."""
+        return sandbox.require(self.isolation)
 
     def _prepare_scratch(self, cwd: str | None) -> dict:
         self._scratch = tempfile.mkdtemp(prefix="cgk-")
@@ -131,8 +138,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(guard), os.environ.get("PYTHONPATH", "")]))
         return {
             "isolation": isolation,
+            "root": str(scratch / "root"),
             "memory_bytes": self.memory_bytes,
             "file_size_bytes": self.file_bytes,
+            "scratch_bytes": self.scratch_bytes,
             "writable": [str(scratch), *([cwd] if cwd else []), *self.writable],
             "hide": list(self.hide),
             "env": env,

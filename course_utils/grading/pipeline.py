@@ -3,37 +3,74 @@
 :func:`grade` runs the instructor's steps in order, each of which is also a
 command of its own:
 
+0. the sandbox: the isolation asked for is checked first
+   (:func:`course_utils.grading.sandbox.require`); if it cannot be had,
+   nothing is graded;
 1. ``release``: build the source version and the student version of the
    assignment (only if the course does not have it yet);
-2. ``collect``: the download (zip or folder) into ``submitted/``;
+2. ``collect``: the download (zip or folder) into ``submitted/``
+   (:mod:`course_utils.grading.intake`: every upload ends as a student's
+   row or in the download's listing);
 3. ``autograde``: every submission, in parallel, then the second look on a
    clean copy of the lesson (:mod:`course_utils.grading.verify`);
 4. ``feedback``: an HTML page per student;
 5. ``export``: the grades CSV.
+
+:class:`Outcome` says what needs the instructor's attention; its
+:meth:`~Outcome.last_line` ends every run.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils.grading import autograde, collect, course, export, verify
+from course_utils.grading import autograde, collect, course, export, sandbox, status, unpack, verify
 from course_utils.grading.config import REPO
-from course_utils.grading.limits import Limits
+from course_utils.grading.quota import Limits, UploadLimits
 
 
 @dataclass
 class Outcome:
-    """What :func:`grade` did: per-student results, the CSV and the feedback pages."""
+    """What :func:`grade` did: per-student results, the CSV, the feedback pages, the download's listing."""
 
     assignment: str
     results: list = field(default_factory=list)
     csv: Path | None = None
     feedback: list[Path] = field(default_factory=list)
     rechecked: dict = field(default_factory=dict)
+    intake: object | None = None
+    """The :class:`course_utils.grading.intake.Outcome` of the download, if there was one."""
+    isolation: str = ""
+
+    @property
+    def attention(self) -> list[str]:
+        """Students whose row needs the instructor (not graded, or flagged), sorted."""
+        return sorted(r.student for r in self.results if r.report.needs_attention)
+
+    @property
+    def unattributed(self) -> list[str]:
+        """Entries of the download that belong to nobody (listed in the download's ``intake.csv``)."""
+        return [row["entry"] for row in getattr(self.intake, "unattributed", [])]
+
+    def last_line(self) -> str:
+        """The run's last line: how many were graded, how many need attention."""
+        graded = sum(1 for r in self.results if r.report.status == status.GRADED)
+        flagged = sum(1 for r in self.results if r.report.status == status.GRADED and r.report.flags)
+        not_graded = len(self.results) - graded
+        need = len(self.attention) + len(self.unattributed)
+        parts = [f"{graded} of {len(self.results)} submission(s) of {self.assignment} graded"]
+        details = []
+        if flagged:
+            details.append(f"{flagged} graded but flagged")
+        if not_graded:
+            details.append(f"{not_graded} not graded")
+        if self.unattributed:
+            details.append(f"{len(self.unattributed)} upload(s) nobody's")
+        parts.append(f"{need} need attention" + (f" ({', '.join(details)})" if details else ""))
+        return "; ".join(parts) + "."
 
 
 def default_workers() -> int:
@@ -51,12 +88,14 @@ def default_workers() -> int:
     return max(1, cores) + 1
 
 
+DETECT_SAMPLE = 50
+"""Notebooks of a download read to recognise its assignment."""
+_GRADE_ID = re.compile(r'"grade_id"\s*:\s*"([^"\\]{1,200})"')
+
+
 def _grade_ids_of(text: str) -> set[str]:
-    try:
-        cells = json.loads(text).get("cells", [])
-        return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells} - {None}
-    except (ValueError, AttributeError):
-        return set()
+    """Grade ids named in a notebook's text (read as text: deep nesting or bad JSON cannot stop it)."""
+    return set(_GRADE_ID.findall(text))
 
 
 def detect_assignment(download: Path, repo: Path = REPO) -> str:
@@ -70,12 +109,18 @@ def detect_assignment(download: Path, repo: Path = REPO) -> str:
     }
     votes: dict[str, int] = {}
     texts = []
-    download = Path(download)
-    if download.is_dir():
-        texts = [p.read_text(errors="replace") for p in download.rglob("*.ipynb")]
-    elif zipfile.is_zipfile(download):
-        with zipfile.ZipFile(download) as archive:
-            texts = [archive.read(n).decode(errors="replace") for n in archive.namelist() if n.endswith(".ipynb")]
+    try:
+        with unpack.Download(Path(download)) as listing:
+            for member in listing.members:
+                if len(texts) >= DETECT_SAMPLE:
+                    break
+                if member.name.endswith(".ipynb") and member.size <= UploadLimits.file_bytes:
+                    try:
+                        texts.append(unpack.read_capped(member, UploadLimits.file_bytes).decode(errors="replace"))
+                    except (unpack.TooLarge, *unpack.READ_ERRORS):
+                        continue
+    except unpack.NotADownload as error:
+        raise ValueError(str(error)) from None
     for text in texts:
         ids = _grade_ids_of(text)
         for name, answers in known.items():
@@ -89,13 +134,19 @@ def detect_assignment(download: Path, repo: Path = REPO) -> str:
     return max(votes, key=votes.get)
 
 
-def settings(course_root: Path, *, repo: Path = REPO, workers: int | None = None, limits: Limits = Limits(), isolation: str = "auto") -> autograde.Settings:
-    """The :class:`~course_utils.grading.autograde.Settings` of a grading run."""
+def settings(course_root: Path, *, repo: Path = REPO, workers: int | None = None, limits: Limits = Limits(),
+             isolation: str = "auto") -> autograde.Settings:
+    """The :class:`~course_utils.grading.autograde.Settings` of a grading run.
+
+    ``isolation`` is resolved here (``auto`` to the mode that works), so
+    :class:`~course_utils.grading.sandbox.IsolationUnavailable` comes before
+    anything is graded.
+    """
     return autograde.Settings(
         course_root=Path(course_root).resolve(),
         repo=Path(repo).resolve(),
         limits=limits,
-        isolation=isolation,
+        isolation=sandbox.require(isolation),
         workers=default_workers() if workers is None else workers,
     )
 
@@ -137,31 +188,35 @@ def grade(
     repo: Path = REPO,
     workers: int | None = None,
     limits: Limits = Limits(),
+    upload_limits: UploadLimits = UploadLimits(),
     isolation: str = "auto",
     csv_path: Path | None = None,
     on_result=None,
+    on_start=None,
 ) -> Outcome:
     """Collect ``download`` (LMS zip or folder; None: use ``submitted/`` as is), grade, give feedback, export.
 
-    A folder in nbgrader's ``<student>/<assignment>/`` layout is copied as it
-    is; anything else goes through ``nbgrader zip_collect``.
+    The sandbox is checked before anything else (``isolation``;
+    :class:`~course_utils.grading.sandbox.IsolationUnavailable` if it cannot
+    be had). ``on_start(settings)`` is called once it is known how grading
+    will run; ``on_result(result)`` as each submission is graded.
     """
     course_root = Path(course_root).resolve()
+    run = settings(course_root, repo=repo, workers=workers, limits=limits, isolation=isolation)
+    if on_start is not None:
+        on_start(run)
     if assignment is None:
         if download is None:
             raise ValueError("name the assignment when there is no download to look at")
         assignment = detect_assignment(download, repo)
     ensure_released(course_root, assignment, repo, limits)
-    if download is not None:
-        if Path(download).is_dir() and _is_submitted_layout(Path(download), assignment):
-            collect.collect_folder(course_root, download, assignment)
-        else:
-            collect.collect_zip(course_root, download, assignment)
-    run = settings(course_root, repo=repo, workers=workers, limits=limits, isolation=isolation)
+    taken = None
+    if download is not None and Path(download).resolve() != course_root / "submitted":
+        taken = collect.collect_download(course_root, download, assignment, upload_limits, repo=repo)
     results, changes = autograde_and_verify(run, assignment, on_result=on_result)
     pages = export.generate_feedback(course_root, assignment, [r.student for r in results])
     target = export.export_grades(course_root, csv_path or default_csv(course_root), [assignment])
-    return Outcome(assignment, results, target, pages, changes)
+    return Outcome(assignment, results, target, pages, changes, taken, run.isolation)
 
 
 def default_csv(course_root: Path) -> Path:
@@ -169,6 +224,3 @@ def default_csv(course_root: Path) -> Path:
     return Path(course_root) / "autograded" / "grades.csv"
 
 
-def _is_submitted_layout(folder: Path, assignment: str) -> bool:
-    """True if ``folder`` looks like nbgrader's ``submitted/<student>/<assignment>/``."""
-    return any((p / assignment).is_dir() for p in folder.iterdir() if p.is_dir())

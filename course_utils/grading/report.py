@@ -19,10 +19,17 @@ from nbgrader import utils as nbgrader_utils
 
 from course_utils.grading.execute import KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED
 from course_utils.grading.outputs import STDERR_NOTE
+from course_utils.grading.status import (  # noqa: F401  (re-exported)
+    FAILED,
+    GRADED,
+    HEADLINES,
+    MISSING,
+    NOT_A_NOTEBOOK,
+    TOO_LARGE,
+    UNREADABLE,
+)
 
 REPORT_NAME = "grading-report.json"
-
-GRADED, MISSING, UNREADABLE, FAILED = "graded", "missing", "unreadable", "failed"
 
 
 @dataclass
@@ -33,9 +40,13 @@ class TestResult:
     score: float
     max_score: float
     reason: str = ""
+    withheld: float = 0.0
+    """Points the test earned in the student's kernel that the second look could not confirm
+    (withheld until the instructor accepts them: ``course-utils accept``)."""
 
     @property
     def passed(self) -> bool:
+        """True if the test scored all its points."""
         return self.score >= self.max_score
 
 
@@ -56,29 +67,33 @@ class Report:
     def summary(self) -> str:
         """The one feedback line: score, then what happened."""
         head = f"{self.score:g}/{self.max_score:g}"
-        if self.status == MISSING:
-            return f"{head}: no notebook was submitted. " + " ".join(self.notes)
-        if self.status == UNREADABLE:
-            return f"{head}: the notebook could not be read. " + " ".join(self.notes)
-        if self.status == FAILED:
-            return f"{head}: grading failed: " + " ".join(self.notes)
+        if self.status in HEADLINES:
+            return " ".join([f"{head}: {HEADLINES[self.status]}", *self.notes])
         failed = [t for t in self.tests if not t.passed]
         parts = [f"{head}: all tests passed." if not failed else f"{head}:"]
         parts += [f"{t.grade_id} failed ({t.reason})." for t in failed]
         parts += self.notes
         return " ".join(parts)
 
+    @property
+    def needs_attention(self) -> bool:
+        """True if the instructor should look: not graded, or flagged."""
+        return self.status != GRADED or bool(self.flags)
+
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "summary": self.summary()}, indent=1)
+        """The report as JSON, with its summary line."""
+        return json.dumps({**asdict(self), "summary": self.summary()}, indent=1, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Report:
+        """A report from :meth:`to_json`'s text."""
         data = json.loads(text)
         data.pop("summary", None)
         data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
         return cls(**data)
 
     def save(self, folder: Path) -> Path:
+        """Write the report into ``folder`` as ``grading-report.json``."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / REPORT_NAME
         if path.exists():

@@ -6,18 +6,23 @@ submission. Grading kernels instead start from a copy of a warm *template*
 home (:func:`course_utils.grading.config.grading_home`) and a warm data
 cache (the synthetic stand-ins, :func:`course_utils.grading.config.grading_data`).
 :func:`ensure_warm` fills both by running each assignment's solved notebook
-once, offline, and leaves a marker so the next grading run skips it.
+once, offline, and leaves a marker so the next grading run skips it. The
+same run checks that the second look confirms every solution
+(:mod:`course_utils.grading.selfcheck`); if it does not, grading stops with
+:class:`~course_utils.grading.selfcheck.SolutionNotConfirmed` before any
+student loses points to it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import tempfile
 from pathlib import Path
 
-from course_utils import authoring, runner
-from course_utils.grading import config
+from course_utils import runner
+from course_utils.grading import config, selfcheck
 
 MARKERS = ".course-utils-warm"
 
@@ -31,7 +36,11 @@ def _marker(home: Path, notebook: Path, solutions: Path) -> Path:
 
 
 def ensure_warm(settings, assignments) -> list[str]:
-    """Run the solved notebook of each assignment not yet warm; returns the ones it ran."""
+    """Run the solved notebook of each assignment not yet warm; returns the ones it ran.
+
+    Raises :class:`~course_utils.grading.selfcheck.SolutionNotConfirmed` if
+    the second look would not confirm one of its solutions.
+    """
     home, data_dir = config.grading_home(settings.data_dir), config.grading_data(settings.data_dir)
     solutions = Path(settings.repo) / "solutions"
     ran = []
@@ -41,7 +50,7 @@ def ensure_warm(settings, assignments) -> list[str]:
             continue
         home.mkdir(parents=True, exist_ok=True)
         data_dir.mkdir(parents=True, exist_ok=True)
-        nb = authoring.build(assignment.notebook, solutions, "solved")
+        nb = selfcheck.checked_notebook(assignment.notebook, solutions)
         env = {
             "COURSE_OFFLINE": "1",
             "COURSE_DATA_DIR": str(data_dir),
@@ -52,7 +61,21 @@ def ensure_warm(settings, assignments) -> list[str]:
         }
         with tempfile.TemporaryDirectory() as workdir:
             runner.execute(nb, Path(workdir), allow_errors=True, env=env)
+        found = selfcheck.verdicts(nb)
+        problems = selfcheck.unconfirmed(found)
+        if problems:
+            raise selfcheck.SolutionNotConfirmed(selfcheck.describe(assignment.notebook, problems))
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        marker.write_text(json.dumps(found))
         ran.append(assignment.name)
     return ran
+
+
+def verdicts(settings, assignment) -> dict | None:
+    """The second look's verdicts on ``assignment``'s solutions from its warm-up run, if it ran (else None)."""
+    home = config.grading_home(settings.data_dir)
+    marker = _marker(home, assignment.notebook, Path(settings.repo) / "solutions")
+    try:
+        return json.loads(marker.read_text()) if marker.is_file() else None
+    except ValueError:
+        return None

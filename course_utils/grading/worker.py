@@ -3,7 +3,7 @@
 ``python -m course_utils.grading.worker`` is started by
 :func:`run_pool` (one per parallel slot). Each input line names one
 submission (:func:`spec`); the worker grades it with
-:func:`course_utils.grading.autograde.grade_submission` and writes one line
+:func:`course_utils.grading.submission.grade_submission` and writes one line
 of results. The protocol uses the worker's original standard output; the
 worker points its own fd 1 at stderr first, so nothing a kernel or library
 prints can corrupt it. A worker that dies or takes too long is killed
@@ -47,13 +47,14 @@ def spec(settings, snapshot: Path, scratch: Path, assignment: str, notebook_id: 
 
 
 def result_to_json(result) -> str:
-    """One line of JSON for an :class:`~course_utils.grading.autograde.Result`."""
+    """One line of JSON for a :class:`~course_utils.grading.submission.Result`."""
     data = asdict(result)
     return json.dumps(data)
 
 
 def result_from_json(text: str):
-    from course_utils.grading.autograde import Result
+    """The :class:`~course_utils.grading.submission.Result` of :func:`result_to_json`'s line."""
+    from course_utils.grading.submission import Result
 
     data = json.loads(text)
     rep = data.pop("report")
@@ -62,7 +63,7 @@ def result_from_json(text: str):
 
 
 def _run_one(job: dict):
-    from course_utils.grading.autograde import Settings, _safe_grade
+    from course_utils.grading.submission import Settings, safe_grade
 
     settings = Settings(
         course_root=Path(job["course_root"]),
@@ -71,7 +72,7 @@ def _run_one(job: dict):
         isolation=job["isolation"],
         data_dir=Path(job["data_dir"]) if job["data_dir"] else None,
     )
-    return _safe_grade(
+    return safe_grade(
         settings, Path(job["snapshot"]), Path(job["scratch"]), job["assignment"], job["notebook_id"], job["student"]
     )
 
@@ -80,7 +81,7 @@ def main() -> int:
     """Serve jobs from stdin until it closes."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed to stdout goes to stderr
-    import course_utils.grading.autograde  # noqa: F401  (warm up before saying ready)
+    import course_utils.grading.submission  # noqa: F401  (warm up before saying ready)
     import nbgrader.apps  # noqa: F401
 
     protocol.write(READY + "\n")

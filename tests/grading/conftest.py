@@ -61,3 +61,56 @@ def release(template_course):
 def exercises():
     """Answers and hidden tests of notebook 01, from solutions/."""
     return authoring.read_exercises(REPO / "notebooks" / f"{ASSIGNMENT}.ipynb", REPO / "solutions")
+
+
+@pytest.fixture(scope="session")
+def messy_download(tmp_path_factory, release, exercises):
+    """The messy class's LMS download (:mod:`messy_class`), built once."""
+    import messy_class
+
+    return messy_class.build(tmp_path_factory.mktemp("messy-download"), release, exercises, REPO)
+
+
+@pytest.fixture(scope="session")
+def adversarial_class(tmp_path_factory, template_course, release, exercises, data_dir):
+    """Every hard case of :mod:`grading_submissions` plus two ordinary full solutions, graded in one parallel run.
+
+    Session-scoped: ``test_adversarial`` asserts on it, and ``test_parallel``
+    compares its grades with a sequential run.
+    """
+    import hashlib
+    import socket
+
+    from course_utils.grading import pipeline
+
+    import grading_submissions as subs
+    from grading_course import settings_for
+
+    def digest(path):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    root = tmp_path_factory.mktemp("adversarial") / "course"
+    shutil.copytree(template_course, root)
+    course.write_config(root, REPO)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    submitted = root / "submitted"
+    context = {
+        "gradebook": root / "gradebook.db",
+        "others": str(submitted / "*" / "*" / "*.ipynb"),
+        "victim": submitted / subs.BYSTANDERS[0] / ASSIGNMENT / subs.NOTEBOOK,
+        "source": root / "source" / ASSIGNMENT / subs.NOTEBOOK,
+        "checks": subs.CHECKS_FILE,
+        "port": listener.getsockname()[1],
+    }
+    for case in subs.CASES:
+        case.write(submitted / case.name / ASSIGNMENT, release, exercises, context)
+    for name in subs.BYSTANDERS:
+        subs.BY_NAME["full"].write(submitted / name / ASSIGNMENT, release, exercises, context)
+    protected = [context["victim"], context["source"], subs.CHECKS_FILE, *sorted((REPO / "solutions").rglob("*.py"))]
+    before = {path: digest(path) for path in protected}
+    results, _ = pipeline.autograde_and_verify(settings_for(root, data_dir, workers=2), ASSIGNMENT)
+    listener.close()
+    after = {path: digest(path) for path in protected}
+    return {"root": root, "results": {r.student: r for r in results}, "before": before, "after": after}

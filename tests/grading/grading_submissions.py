@@ -20,6 +20,10 @@ from course_utils import authoring
 ASSIGNMENT = "01_store_interface"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 MAX_SCORE = 6.0
+BYSTANDERS = ("bystander_a", "bystander_b")
+"""Ordinary full solutions graded next to the hard cases: they must come out as if graded alone."""
+CHECKS_FILE = Path(__file__).resolve().parents[2] / "course_utils" / "checks" / "store_interface.py"
+"""A course file the tamper case tries to change."""
 
 WRONG = {
     "key_counts": 'key_counts = {"total": 1, "metadata": 0, "chunks": 1}',

@@ -10,8 +10,6 @@ intact.
 
 from __future__ import annotations
 
-import hashlib
-import socket
 import sqlite3
 from pathlib import Path
 
@@ -19,54 +17,21 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_utils.grading import gradebook, pipeline, report, sandbox
+from course_utils.grading import gradebook, report, sandbox
 
 import grading_submissions as subs
-from grading_course import ASSIGNMENT, REPO, TEST_LIMITS, settings_for
+from grading_course import ASSIGNMENT, TEST_LIMITS
 
 pytestmark = pytest.mark.slow
 
-BYSTANDERS = ("bystander_a", "bystander_b")
-CHECKS_FILE = REPO / "course_utils" / "checks" / "store_interface.py"
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+BYSTANDERS = subs.BYSTANDERS
+CHECKS_FILE = subs.CHECKS_FILE
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, template_course, release, exercises, data_dir):
-    """Grade every case plus two ordinary full solutions in one parallel run."""
-    import shutil
-
-    from course_utils.grading import course
-
-    root = tmp_path_factory.mktemp("adversarial") / "course"
-    shutil.copytree(template_course, root)
-    course.write_config(root, REPO)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    submitted = root / "submitted"
-    context = {
-        "gradebook": root / "gradebook.db",
-        "others": str(submitted / "*" / "*" / "*.ipynb"),
-        "victim": submitted / BYSTANDERS[0] / ASSIGNMENT / subs.NOTEBOOK,
-        "source": root / "source" / ASSIGNMENT / subs.NOTEBOOK,
-        "checks": CHECKS_FILE,
-        "port": listener.getsockname()[1],
-    }
-    for case in subs.CASES:
-        case.write(submitted / case.name / ASSIGNMENT, release, exercises, context)
-    for name in BYSTANDERS:
-        subs.BY_NAME["full"].write(submitted / name / ASSIGNMENT, release, exercises, context)
-    protected = [context["victim"], context["source"], CHECKS_FILE, *sorted((REPO / "solutions").rglob("*.py"))]
-    before = {path: _digest(path) for path in protected}
-
-    results, changes = pipeline.autograde_and_verify(settings_for(root, data_dir, workers=2), ASSIGNMENT)
-    listener.close()
-    after = {path: _digest(path) for path in protected}
-    return {"root": root, "results": {r.student: r for r in results}, "before": before, "after": after}
+def graded(adversarial_class):
+    """The hard cases and two bystanders, graded in one parallel run (``adversarial_class`` in conftest)."""
+    return adversarial_class
 
 
 def _score(root: Path, student: str) -> float:

@@ -27,7 +27,6 @@ from pathlib import Path
 import pytest
 
 import session_data
-from notebook_runs import NotebookRuns
 
 ONLINE_VARIABLE = "COURSE_ONLINE_TESTS"
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -83,8 +82,10 @@ def offline_env(pytestconfig) -> dict:
 
 
 @pytest.fixture(scope="session")
-def notebook_runs(tmp_path_factory, offline_env, pytestconfig) -> NotebookRuns:
+def notebook_runs(tmp_path_factory, offline_env, pytestconfig):
     """Every notebook executed once per mode, solved or blank, for the whole session."""
+    from notebook_runs import NotebookRuns  # imported here: nbclient is slow to import
+
     return NotebookRuns(
         tmp_path_factory.mktemp("notebook-runs"), offline_env,
         prepare=lambda: session_data.warm(pytestconfig._course_data_dir),

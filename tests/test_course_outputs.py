@@ -10,7 +10,8 @@ notebook, checked with libraries other than course_utils:
   purpose to show the duplicates (which must really have them);
 * every store the course calls OME-Zarr (``*.ome.zarr`` directories and
   ``*.ozx`` files) passes the independent validator ome-zarr-models;
-* every ``.ozx`` is stored uncompressed with ``zarr.json`` first, and one
+* every ``.ozx`` is stored uncompressed with its ``zarr.json`` files first,
+  shallowest first (RFC-9), and one
   packed from a known store reads back with zarr's ``ZipStore`` to the same
   pixels as that store, its full resolution the course image.
 
@@ -117,7 +118,12 @@ def test_every_ozx_reads_back_with_zipstore_to_the_same_pixels(path, notebook_ru
     image = data.synthetic_image((1600, 2000), "uint16")  # offline, the course image is this stand-in
     for ozx in ozx_files:
         with zipfile.ZipFile(ozx) as zf:
-            assert zf.namelist()[0] == "zarr.json"
+            names = zf.namelist()
+            assert names[0] == "zarr.json"
+            # RFC-9: every zarr.json first, breadth-first (shallowest first)
+            n_json = sum(name.rpartition("/")[2] == "zarr.json" for name in names)
+            assert all(name.rpartition("/")[2] == "zarr.json" for name in names[:n_json])
+            assert [name.count("/") for name in names[:n_json]] == sorted(name.count("/") for name in names[:n_json])
             assert {info.compress_type for info in zf.infolist()} == {zipfile.ZIP_STORED}
         if ozx.name not in OZX_SOURCES or not (ozx.parent / OZX_SOURCES[ozx.name]).is_dir():
             continue  # no known source to compare with: the validator test covers it

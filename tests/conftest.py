@@ -5,10 +5,10 @@
   ``course_data`` fixture builds the offline stand-ins into it once.
 * ``notebook_runs``: every notebook executed once per mode (solved, blank)
   per run, shared by the tests that read the run (see :mod:`notebook_runs`).
-* Tests in one directory with its own ``conftest.py`` (``tests/grading/``,
-  ``tests/inspect/``) share one ``xdist_group`` unless they name their own,
-  so their session fixtures are built once, not once per worker; each
-  notebook's tests share the group ``notebook_params()`` gives them.
+* pytest-xdist (``-n 2 --dist loadgroup``): a test's ``xdist_group`` is its
+  own mark's (each notebook's tests share the one ``notebook_params()`` gives
+  them; the browser tests share one), else its module's, so a module's
+  fixtures are built by one worker; the groups with slow tests start first.
 * ``online``: needs the public internet; skipped unless ``COURSE_ONLINE_TESTS=1``.
 * ``package_index``: needs pip's package index; skipped, with the reason, when
   a quick probe cannot reach it.
@@ -31,7 +31,6 @@ import session_data
 ONLINE_VARIABLE = "COURSE_ONLINE_TESTS"
 DEFAULT_INDEX = "https://pypi.org/simple"
 INDEX_PROBE_SECONDS = 5
-TESTS = Path(__file__).resolve().parent
 _WORKER_KEY = "course_data_dir"
 
 
@@ -95,26 +94,55 @@ def notebook_runs(tmp_path_factory, offline_env, pytestconfig):
 # --- markers and scheduling -----------------------------------------------------------------
 
 
-def _directory_group(item) -> str | None:
-    """``tests/<dir>`` when the test lives below a directory of tests/ that has its own conftest.py."""
-    try:
-        relative = Path(item.path).resolve().relative_to(TESTS)
-    except ValueError:
-        return None
-    if len(relative.parts) > 1 and (TESTS / relative.parts[0] / "conftest.py").is_file():
-        return f"tests/{relative.parts[0]}"
-    return None
+def _group(item) -> str:
+    """The item's ``xdist_group`` as pytest-xdist names it (several marks: their names joined), else its module."""
+    names = {
+        str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        for mark in item.iter_markers("xdist_group")
+    }
+    return "_".join(sorted(names)) if names else item.nodeid.split("::", 1)[0]
 
 
+def _name_group_in_node_id(item, group: str) -> None:
+    """Append ``@group`` to the item's node id, which is how ``--dist loadgroup`` finds the group.
+
+    pytest-xdist 3.8 does this by setting ``item._nodeid``, which pytest 9.2
+    no longer reads (it keeps a structured ``item._id``), so without this the
+    groups are silently ignored: https://github.com/pytest-dev/pytest-xdist/issues/1386
+    (fix proposed in pull request 1388). Remove once the pinned xdist has the fix.
+    """
+    if item.nodeid.endswith(f"@{group}") or not hasattr(item, "_id"):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    item._id = coerce_node_id(f"{item.nodeid}@{group}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Skip ``online`` tests unless ``COURSE_ONLINE_TESTS=1``; give directory groups for xdist."""
+    """Skip ``online`` tests unless ``COURSE_ONLINE_TESTS=1``; group and order the tests for xdist.
+
+    A test without an ``xdist_group`` gets its module's, so a module's
+    fixtures are built by one worker only. In an xdist worker (whose order
+    the scheduler follows, ``--no-loadscope-reorder``) the groups that hold a
+    ``slow`` test come first: the long ones start early, the short ones fill
+    the end of the run.
+    """
     online = os.environ.get(ONLINE_VARIABLE) == "1"
     skip = pytest.mark.skip(reason=f"needs the internet; set {ONLINE_VARIABLE}=1 to run")
     for item in items:
         if not online and "online" in item.keywords:
             item.add_marker(skip)
-        if item.get_closest_marker("xdist_group") is None and (name := _directory_group(item)):
-            item.add_marker(pytest.mark.xdist_group(name))
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(_group(item)))
+    if not hasattr(config, "workerinput"):
+        return
+    groups = {id(item): _group(item) for item in items}
+    slow_groups = {groups[id(item)] for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: groups[id(item)] not in slow_groups)  # stable: collection order otherwise
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            _name_group_in_node_id(item, groups[id(item)])
 
 
 def _index_url() -> str:

@@ -63,3 +63,10 @@ def test_a_run_happens_once_and_a_failed_run_is_not_retried(tmp_path, monkeypatc
             runs.solved(Path("broken.ipynb"))
         assert isinstance(caught.value.__cause__, TimeoutError)
     assert calls == ["good.ipynb", "broken.ipynb"] and prepared == [1]
+
+
+def test_xdist_sees_this_tests_group_in_its_node_id(request):
+    """The loadgroup scheduler reads the group from the node id (see tests/conftest.py)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("runs only in a pytest-xdist worker with --dist loadgroup")
+    assert request.node.nodeid.endswith("@tests/test_notebook_runs.py")

@@ -7,8 +7,8 @@ fixture starts JupyterLab on 127.0.0.1 (free port, random token, offline, a
 temporary copy of ``notebooks/``, Binder's student configuration from
 ``binder/jupyter``, the session's data cache with the stand-ins built) and
 always stops it by the pid it started. One JupyterLab and one Chromium serve
-the whole session: the tests that use them share the ``xdist_group``
-"browser", so with pytest-xdist they all run on one worker.
+every test: the tests that use them share the ``xdist_group`` "browser", so
+with pytest-xdist they all run on one worker, one after the other.
 
 For each notebook the test opens it, runs all cells from the Run menu (the
 exercise cells carry the ``raises-exception`` tag, see
@@ -92,9 +92,14 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium, tmp_path_factory):
-    """A Chromium context (fresh profile) driven by Playwright; closed at the end of the session."""
+    """A Chromium context (fresh profile) driven by Playwright; closed after the module.
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio
+    loop marked running in this thread while it is open, which would break
+    later tests that call ``asyncio.run``.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -264,9 +269,9 @@ class Lab:
         psutil.wait_procs(leftovers, timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory, course_data):
-    """JupyterLab serving a copy of ``notebooks/``, for the whole session; always stopped afterwards."""
+    """JupyterLab serving a copy of ``notebooks/``; always stopped afterwards."""
     home = tmp_path_factory.mktemp("lab")
     root = home / "notebooks"
     shutil.copytree(REPO / "notebooks", root)

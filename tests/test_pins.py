@@ -214,7 +214,11 @@ def _accepted_tags(python_version: str) -> set:
 
 @pytest.mark.slow
 @pytest.mark.package_index
-@pytest.mark.parametrize("python_version", SLOW_PYTHONS)
+@pytest.mark.parametrize(
+    "python_version",
+    # Mostly waiting on the network: a group each, so pytest-xdist can run them beside other work.
+    [pytest.param(v, marks=pytest.mark.xdist_group(f"wheels-{v}")) for v in SLOW_PYTHONS],
+)
 def test_runtime_pins_have_linux_wheels(python_version, tmp_path, record_property):
     dest = tmp_path / "wheels"
     command = pins.pip_download_command(python_version, dest)

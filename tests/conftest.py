@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +33,7 @@ ONLINE_VARIABLE = "COURSE_ONLINE_TESTS"
 DEFAULT_INDEX = "https://pypi.org/simple"
 INDEX_PROBE_SECONDS = 5
 _WORKER_KEY = "course_data_dir"
+_GROUPS_KEY = "course_xdist_groups"
 
 
 # --- one data cache for the whole run ---------------------------------------------------
@@ -51,12 +53,16 @@ def pytest_configure(config):
     config._course_previous_data_dir = os.environ.get(session_data.DATA_VARIABLE)
     config._course_data_dir = path
     os.environ[session_data.DATA_VARIABLE] = str(path)
+    if not workerinput:
+        config._course_groups_dir = config._tmp_path_factory.getbasetemp() / "xdist-groups"
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    """pytest-xdist, in the controller: every worker uses the controller's data cache."""
+    """pytest-xdist, in the controller: every worker uses the controller's data cache and group folder."""
     node.workerinput[_WORKER_KEY] = str(node.config._course_data_dir)
+    node.config._course_groups_dir.mkdir(parents=True, exist_ok=True)
+    node.workerinput[_GROUPS_KEY] = str(node.config._course_groups_dir)
 
 
 def pytest_unconfigure(config):
@@ -103,22 +109,7 @@ def _group(item) -> str:
     return "_".join(sorted(names)) if names else item.nodeid.split("::", 1)[0]
 
 
-def _name_group_in_node_id(item, group: str) -> None:
-    """Append ``@group`` to the item's node id, which is how ``--dist loadgroup`` finds the group.
-
-    pytest-xdist 3.8 does this by setting ``item._nodeid``, which pytest 9.2
-    no longer reads (it keeps a structured ``item._id``), so without this the
-    groups are silently ignored: https://github.com/pytest-dev/pytest-xdist/issues/1386
-    (fix proposed in pull request 1388). Remove once the pinned xdist has the fix.
-    """
-    if item.nodeid.endswith(f"@{group}") or not hasattr(item, "_id"):
-        return
-    from _pytest.nodeid import coerce_node_id
-
-    item._id = coerce_node_id(f"{item.nodeid}@{group}")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Skip ``online`` tests unless ``COURSE_ONLINE_TESTS=1``; group and order the tests for xdist.
 
@@ -135,14 +126,52 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(_group(item)))
-    if not hasattr(config, "workerinput"):
-        return
-    groups = {id(item): _group(item) for item in items}
-    slow_groups = {groups[id(item)] for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: groups[id(item)] not in slow_groups)  # stable: collection order otherwise
-    if getattr(config.option, "loadgroup", False):
-        for item in items:
-            _name_group_in_node_id(item, groups[id(item)])
+    if hasattr(config, "workerinput"):
+        groups = {id(item): _group(item) for item in items}
+        slow = {groups[id(item)] for item in items if item.get_closest_marker("slow") is not None}
+        items.sort(key=lambda item: groups[id(item)] not in slow)  # stable: collection order otherwise
+
+
+# pytest-xdist 3.8's loadgroup tells the scheduler each test's group by appending
+# "@group" to item._nodeid, which pytest 9.2 no longer reads (node ids are structured
+# now), so the groups are silently ignored:
+# https://github.com/pytest-dev/pytest-xdist/issues/1386 (fix proposed: pull request 1388).
+# Instead each worker writes node id -> group to a file the controller's scheduler reads.
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reports the collection to the controller
+def pytest_collection_finish(session):
+    folder = getattr(session.config, "workerinput", {}).get(_GROUPS_KEY)
+    if folder:
+        mapping = {item.nodeid: _group(item) for item in session.items}
+        path = Path(folder) / f"{session.config.workerinput['workerid']}.json"
+        staging = path.with_suffix(".tmp")
+        staging.write_text(json.dumps(mapping), encoding="utf-8")
+        os.replace(staging, path)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``: xdist's LoadScope scheduling, by the groups the workers wrote."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    folder = Path(config._course_groups_dir)
+
+    class GroupScheduling(LoadScopeScheduling):
+        """Each group one unit of work, sent whole to one worker."""
+
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:  # read once, after every worker has collected
+                self.groups = {}
+                for path in sorted(folder.glob("*.json")):
+                    self.groups.update(json.loads(path.read_text(encoding="utf-8")))
+            return self.groups.get(nodeid) or self.groups.get(nodeid.rsplit("@", 1)[0]) or nodeid
+
+    return GroupScheduling(config, log)
 
 
 def _index_url() -> str:

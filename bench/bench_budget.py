@@ -160,7 +160,6 @@ def report(rows: list[dict], install: dict | None, console: Console) -> bool:
         totals["exercises"] += stats.exercises
         totals["points"] += stats.points
         size = [str(stats.cells), str(stats.prose_words), str(stats.exercises), _points(stats.points)]
-        size_ok = stats.cells <= MAX_CELLS and stats.prose_words <= MAX_PROSE_WORDS
         if "error" in cold or "error" in warm:
             table.add_row(row["notebook"], *size, "failed", "", "", _ok(False))
             console.print(f"[red]{row['notebook']}:[/red] {escape(cold.get('error') or warm.get('error'))}")
@@ -168,11 +167,14 @@ def report(rows: list[dict], install: dict | None, console: Console) -> bool:
             continue
         seconds = max(cold["seconds"], warm["seconds"])
         peak = max(cold["peak_mib"], warm["peak_mib"])
-        ok = size_ok and seconds < NOTEBOOK_TARGET_SECONDS and peak < NOTEBOOK_TARGET_MIB
-        all_ok &= ok
+        missed = [name for name, within in (
+            ("cells", stats.cells <= MAX_CELLS), ("words", stats.prose_words <= MAX_PROSE_WORDS),
+            ("time", seconds < NOTEBOOK_TARGET_SECONDS), ("memory", peak < NOTEBOOK_TARGET_MIB),
+        ) if not within]
+        all_ok &= not missed
         course_seconds += cold["seconds"]
         table.add_row(row["notebook"], *size, f"{cold['seconds']:.1f} s", f"{warm['seconds']:.1f} s",
-                      f"{peak:.0f} MiB", _ok(ok))
+                      f"{peak:.0f} MiB", "yes" if not missed else f"[bold red]NO[/bold red]: {', '.join(missed)}")
     if rows:
         course_ok = course_seconds < COURSE_TARGET_SECONDS and all("error" not in r["cold"] for r in rows)
         all_ok &= course_ok
@@ -213,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.worker, args.data_dir)))
         return 0
     paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
-    console = Console(width=max(shutil.get_terminal_size().columns, 140))
+    console = Console(width=max(shutil.get_terminal_size().columns, 170))
     rows = measure_notebooks(paths)
     install = None if args.skip_install else measure_install(args.pip_cache)
     return 0 if report(rows, install, console) else 1

@@ -7,8 +7,9 @@
   per run, shared by the tests that read the run (see :mod:`notebook_runs`).
 * pytest-xdist (``-n 2 --dist loadgroup``): a test's ``xdist_group`` is its
   own mark's (each notebook's tests share the one ``notebook_params()`` gives
-  them; the browser tests share one), else its module's, so a module's
-  fixtures are built by one worker; the groups with slow tests start first.
+  them; the browser tests share one), else its folder's when it is below a
+  folder of tests/ with its own conftest.py, else its module's: fixtures are
+  built by one worker; the groups with slow tests start first.
 * ``online``: needs the public internet; skipped unless ``COURSE_ONLINE_TESTS=1``.
 * ``package_index``: needs pip's package index; skipped, with the reason, when
   a quick probe cannot reach it.
@@ -34,6 +35,7 @@ DEFAULT_INDEX = "https://pypi.org/simple"
 INDEX_PROBE_SECONDS = 5
 _WORKER_KEY = "course_data_dir"
 _GROUPS_KEY = "course_xdist_groups"
+TESTS = Path(__file__).resolve().parent
 
 
 # --- one data cache for the whole run ---------------------------------------------------
@@ -100,21 +102,32 @@ def notebook_runs(tmp_path_factory, offline_env, pytestconfig):
 # --- markers and scheduling -----------------------------------------------------------------
 
 
+def _default_group(item) -> str:
+    """``tests/<dir>`` below a folder of tests/ with its own conftest.py (its session fixtures), else the module."""
+    module = item.nodeid.split("::", 1)[0]
+    parts = module.split("/")
+    if len(parts) > 2 and parts[0] == TESTS.name and (TESTS / parts[1] / "conftest.py").is_file():
+        return "/".join(parts[:2])
+    return module
+
+
 def _group(item) -> str:
-    """The item's ``xdist_group`` as pytest-xdist names it (several marks: their names joined), else its module."""
+    """The item's ``xdist_group`` as pytest-xdist names it (several marks: their names joined), else its default."""
     names = {
         str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
         for mark in item.iter_markers("xdist_group")
     }
-    return "_".join(sorted(names)) if names else item.nodeid.split("::", 1)[0]
+    return "_".join(sorted(names)) if names else _default_group(item)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Skip ``online`` tests unless ``COURSE_ONLINE_TESTS=1``; group and order the tests for xdist.
 
-    A test without an ``xdist_group`` gets its module's, so a module's
-    fixtures are built by one worker only. In an xdist worker (whose order
+    A test without an ``xdist_group`` gets its module's, or, below a folder
+    of tests/ with its own conftest.py (tests/grading, tests/inspect), the
+    folder's: its fixtures, session-scoped ones too, are built by one worker
+    only. In an xdist worker (whose order
     the scheduler follows, ``--no-loadscope-reorder``) the groups that hold a
     ``slow`` test come first: the long ones start early, the short ones fill
     the end of the run.

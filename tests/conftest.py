@@ -124,13 +124,12 @@ def _group(item) -> str:
 def pytest_collection_modifyitems(config, items):
     """Skip ``online`` tests unless ``COURSE_ONLINE_TESTS=1``; group and order the tests for xdist.
 
-    A test without an ``xdist_group`` gets its module's, or, below a folder
-    of tests/ with its own conftest.py (tests/grading, tests/inspect), the
+    A test without an ``xdist_group`` gets its module's or, below a folder of
+    tests/ with its own conftest.py (tests/grading, tests/inspect), the
     folder's: its fixtures, session-scoped ones too, are built by one worker
-    only. In an xdist worker (whose order
-    the scheduler follows, ``--no-loadscope-reorder``) the groups that hold a
-    ``slow`` test come first: the long ones start early, the short ones fill
-    the end of the run.
+    only. In an xdist worker (whose order the scheduler keeps,
+    ``--no-loadscope-reorder``) the groups that hold a ``slow`` test come
+    first: the long ones start early, the short ones fill the end of the run.
     """
     online = os.environ.get(ONLINE_VARIABLE) == "1"
     skip = pytest.mark.skip(reason=f"needs the internet; set {ONLINE_VARIABLE}=1 to run")

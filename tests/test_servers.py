@@ -442,6 +442,26 @@ def test_anonymous_reads_only_public_buckets_and_never_writes(s3):
     assert not fs.exists("public/vandal.txt")
 
 
+def test_s3_app_finds_its_backend_once_not_at_every_request(monkeypatch):
+    """moto's dispatcher stats ~180 folders to route a request; the course's app does it once per host."""
+    import moto.backends
+    from werkzeug.test import Client
+
+    from course_utils.servers import s3 as s3_module
+
+    app = s3_module.build_app({"buckets": ["course"], "public_buckets": ["public"]})
+    app.setup(9)
+    listed = []
+    original = moto.backends.list_of_moto_modules
+    monkeypatch.setattr(moto.backends, "list_of_moto_modules", lambda: listed.append(1) or original())
+    client, headers = Client(app.wsgi), s3_module._signed_headers(9)
+    for i in range(20):
+        assert client.put(f"/course/k{i}", data=b"x" * i, headers=headers).status_code == 200
+        assert client.get(f"/course/k{i}", headers=headers).get_data() == b"x" * i
+        assert client.get(f"/public/k{i}").status_code == 404  # anonymous: routed as a signed read
+    assert len(listed) <= 2, f"the backend was looked up {len(listed)} times for 60 requests"
+
+
 def test_zarr_fsspec_store_reads_one_get_per_chunk(s3):
     array = zarr.create_array(s3.zarr_store("grid.zarr"), shape=(4, 60, 80), chunks=(2, 32, 32), dtype="uint16")
     with s3.measure() as write:

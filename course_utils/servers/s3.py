@@ -129,7 +129,26 @@ def build_app(config: dict[str, Any]):
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass
 
-    moto = DomainDispatcherApplication(create_backend_app)
+    class RememberingDispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, remembering which backend answers for each host name.
+
+        moto 5.2.5 looks the backend up again for every request, listing its
+        own package folder and testing each of its ~180 entries with a
+        ``stat`` (``backends.list_of_moto_modules``) before matching the URL
+        patterns: almost half of a small GET's time in the server. The answer
+        depends on the host name only (calls come under the dispatcher's lock).
+        """
+
+        def __init__(self, create_app: Callable) -> None:
+            super().__init__(create_app)
+            self._backend_of: dict[Any, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host not in self._backend_of:
+                self._backend_of[host] = super().get_backend_for_host(host)
+            return self._backend_of[host]
+
+    moto = RememberingDispatcher(create_backend_app)
     internal = Client(moto)  # in-process requests: set-up work is not counted
     port_box: list[int] = []
 

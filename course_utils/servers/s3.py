@@ -48,6 +48,25 @@ _ACCESS_DENIED = (
 )
 
 
+_SESSION: Any = None
+
+
+def _aio_session():
+    """One aiobotocore session for the S3 clients that :class:`LocalS3Server` makes in this process.
+
+    A client made from a new session loads and parses botocore's S3 service
+    model and endpoint rules again (about 0.2 s of CPU); clients of one
+    session share them. Each client (each filesystem) still has its own
+    connections, credentials and, in s3fs, its own cached listings.
+    """
+    global _SESSION
+    if _SESSION is None:
+        import aiobotocore.session
+
+        _SESSION = aiobotocore.session.AioSession()
+    return _SESSION
+
+
 def _is_signed(environ: dict) -> bool:
     if environ.get("HTTP_AUTHORIZATION"):
         return True
@@ -266,7 +285,7 @@ class LocalS3Server(LocalServer):
         import s3fs
 
         options = self.anonymous_storage_options if anonymous else self.storage_options
-        return s3fs.S3FileSystem(skip_instance_cache=True, **options)
+        return s3fs.S3FileSystem(skip_instance_cache=True, session=_aio_session(), **options)
 
     def zarr_store(self, key: str = "", *, bucket: str | None = None, read_only: bool = False,
                    anonymous: bool = False):
@@ -275,7 +294,8 @@ class LocalS3Server(LocalServer):
 
         options = self.anonymous_storage_options if anonymous else self.storage_options
         return FsspecStore.from_url(
-            self.url(key, bucket=bucket), storage_options=options, read_only=read_only or anonymous
+            self.url(key, bucket=bucket), storage_options={**options, "session": _aio_session()},
+            read_only=read_only or anonymous,
         )
 
     @property

@@ -220,8 +220,10 @@ def _accepted_tags(python_version: str) -> set:
     [pytest.param(v, marks=pytest.mark.xdist_group(f"wheels-{v}")) for v in SLOW_PYTHONS],
 )
 def test_runtime_pins_have_linux_wheels(python_version, tmp_path, record_property):
-    dest = tmp_path / "wheels"
-    command = pins.pip_download_command(python_version, dest)
+    dest, built = tmp_path / "wheels", tmp_path / "built"
+    subprocess.run(pins.sdist_wheel_command(built), check=True, capture_output=True, timeout=300)
+    assert sorted(_name(w.name.split("-")[0]) for w in built.glob("*.whl")) == sorted(pins.SDIST_ONLY)
+    command = pins.pip_download_command(python_version, dest, find_links=built)
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, timeout=840)
     seconds = time.perf_counter() - started

@@ -63,7 +63,7 @@ def test_the_repository_config_makes_the_repository_the_course():
     answer_names = loaded.GradingExecute.answer_names[ASSIGNMENT]
     assert answer_names == {
         "key_counts_tests": ["key_counts"],
-        "scale0_chunk_keys_tests": ["scale0_chunk_keys"],
+        "scale0_chunk_keys_tests": ["label_chunk_keys", "scale0_chunk_keys"],
         "why_many_keys_tests": ["why_many_keys"],
     }
 

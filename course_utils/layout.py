@@ -16,9 +16,10 @@ those measurements so the lesson's cells stay short:
 * :func:`chunk_aligned_slabs` and :func:`copy_region` split an array into
   regions that never share a chunk and let separate processes write them
   (the notebook shows the same cut in a few visible lines; this is its
-  tested twin);
-* :class:`RecordingStore` wraps a Zarr store and records every read with its
-  byte range, to show what a reader fetches from a shard.
+  tested twin).
+
+What a reader fetches from a store is recorded by
+:class:`course_utils.store_reads.RecordingStore`.
 
 Paths are reported relative to the root, with ``/`` separators, ``""``
 for the root itself.
@@ -31,20 +32,15 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from zarr.abc.store import ByteRequest, OffsetByteRequest, RangeByteRequest, Store, SuffixByteRequest
-from zarr.core.buffer import Buffer, BufferPrototype
-from zarr.storage import WrapperStore
 
 __all__ = [
     "InodeUsage",
     "LayoutSummary",
-    "Read",
-    "RecordingStore",
     "WriterReport",
     "allocated_bytes",
     "busiest_directory",
@@ -319,74 +315,3 @@ def copy_region(source: str, target: str, region: tuple[slice, ...]) -> WriterRe
     return WriterReport(
         pid=os.getpid(), region=tuple(region), chunk_keys=frozenset(written), seconds=seconds
     )
-
-
-# --------------------------------------------------------------------------
-# What a reader fetches
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Read:
-    """One read a Zarr reader made: the key, which bytes it asked for, how many it got.
-
-    ``request`` is ``"whole"``, ``"bytes a-b"`` (``b`` excluded), ``"from byte a"``
-    or ``"last n bytes"``; ``nbytes`` is None when the key does not exist.
-    """
-
-    key: str
-    request: str
-    nbytes: int | None
-
-    def __str__(self) -> str:
-        got = "missing" if self.nbytes is None else f"{self.nbytes:,} bytes"
-        return f"{self.key:16} {self.request:26} {got}"
-
-
-def _describe_request(byte_range: ByteRequest | None) -> str:
-    if byte_range is None:
-        return "whole"
-    if isinstance(byte_range, RangeByteRequest):
-        return f"bytes {byte_range.start:,}-{byte_range.end:,}"
-    if isinstance(byte_range, OffsetByteRequest):
-        return f"from byte {byte_range.offset:,}"
-    if isinstance(byte_range, SuffixByteRequest):
-        return f"last {byte_range.suffix:,} bytes"
-    return repr(byte_range)
-
-
-class RecordingStore(WrapperStore):
-    """A Zarr store that passes everything to ``store`` and records each read in :attr:`reads`.
-
-    ``RecordingStore(zarr.storage.LocalStore(path, read_only=True))`` opens
-    like any store; after a read, :attr:`reads` lists one :class:`Read` per
-    request, in order (clear it between experiments). Copies zarr makes of
-    the store (read-only views) share the list.
-    """
-
-    def __init__(self, store: Store, reads: list[Read] | None = None) -> None:
-        super().__init__(store)
-        self.reads: list[Read] = [] if reads is None else reads
-
-    def _with_store(self, store: Store) -> RecordingStore:
-        return type(self)(store, self.reads)
-
-    async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
-        value = await self._store.get(key, prototype, byte_range)
-        self._record(key, byte_range, value)
-        return value
-
-    async def get_partial_values(
-        self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
-    ) -> list[Buffer | None]:
-        key_ranges = list(key_ranges)
-        values = await self._store.get_partial_values(prototype, key_ranges)
-        for (key, byte_range), value in zip(key_ranges, values):
-            self._record(key, byte_range, value)
-        return values
-
-    def _record(self, key: str, byte_range: ByteRequest | None, value: Buffer | None) -> None:
-        self.reads.append(Read(key, _describe_request(byte_range), None if value is None else len(value)))
-
-    def __repr__(self) -> str:
-        return f"RecordingStore({self._store!r}, {len(self.reads)} reads)"

@@ -19,6 +19,10 @@ server's own log)::
 Offline, pass the local server (``ReadCounter(server=site)``): each
 measurement then also takes the server's own count, and its summary says
 whether the two agree.
+
+:class:`RecordingStore` is the wrapper underneath; on its own it records the
+reads of any Zarr store (a local directory store, for instance, to show what
+a reader fetches from a shard).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +38,7 @@ from rich.jupyter import JupyterMixin
 from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest
 from zarr.storage import FsspecStore, WrapperStore
 
-__all__ = ["Read", "ReadCost", "ReadCounter", "reads_table"]
+__all__ = ["Read", "ReadCost", "ReadCounter", "RecordingStore", "reads_table"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,14 @@ class Read:
     def ranged(self) -> bool:
         """Whether the read asked for part of an object (an HTTP range request)."""
         return self.part != "whole"
+
+    def __str__(self) -> str:
+        if self.part == "whole" or self.part.startswith("last"):
+            asked = self.part if self.part == "whole" else f"{self.part} bytes"
+        else:
+            asked = f"bytes {self.part}"
+        got = f"{self.bytes:,} bytes" if self.found else "missing"
+        return f"{self.key:16} {asked:26} {got}"
 
 
 @dataclass
@@ -144,28 +156,45 @@ def _part(byte_range: Any) -> str:
     return str(byte_range)
 
 
-class _LoggingStore(WrapperStore):
-    """A store that writes every ``get`` it passes on into its counter's log."""
+class RecordingStore(WrapperStore):
+    """A Zarr store that passes everything to ``store`` and records each read in :attr:`reads`.
 
-    def __init__(self, store: Any, counter: ReadCounter) -> None:
+    ``RecordingStore(zarr.storage.LocalStore(path, read_only=True))`` opens
+    like any store; after a read, :attr:`reads` lists one :class:`Read` per
+    ``get``, in order (clear it between experiments). A ranged
+    ``get_partial_values`` is recorded as one read per range, as an HTTP
+    store sends one request per range. Copies zarr makes of the store
+    (read-only views) share the list. ``on_read`` is also called with each
+    :class:`Read` (how :class:`ReadCounter` collects them).
+    """
+
+    def __init__(self, store: Any, reads: list[Read] | None = None,
+                 on_read: Callable[[Read], None] | None = None) -> None:
         super().__init__(store)
-        self._counter = counter
+        self.reads: list[Read] = [] if reads is None else reads
+        self._on_read = on_read
 
-    def _with_store(self, store: Any) -> _LoggingStore:
-        return type(self)(store, self._counter)
+    def _with_store(self, store: Any) -> RecordingStore:
+        return type(self)(store, self.reads, self._on_read)
 
     async def get(self, key: str, prototype: Any, byte_range: Any = None) -> Any:
         started = time.perf_counter()
         buffer = await self._store.get(key, prototype, byte_range)
-        self._counter._log(Read(
+        read = Read(
             key=key, part=_part(byte_range), bytes=0 if buffer is None else len(buffer),
             found=buffer is not None, started=started, seconds=time.perf_counter() - started,
-        ))
+        )
+        self.reads.append(read)
+        if self._on_read is not None:
+            self._on_read(read)
         return buffer
 
     async def get_partial_values(self, prototype: Any, key_ranges: Any) -> list:
-        # Read each range through get(), so that each is logged as the request it is.
+        # Read each range through get(), so that each is recorded as the request it is.
         return list(await asyncio.gather(*(self.get(key, prototype, rng) for key, rng in key_ranges)))
+
+    def __repr__(self) -> str:
+        return f"RecordingStore({self._store!r}, {len(self.reads)} reads)"
 
 
 class ReadCounter:
@@ -181,7 +210,8 @@ class ReadCounter:
 
     def store(self, url: str, **storage_options: Any) -> WrapperStore:
         """A read-only zarr store of ``url`` whose reads are counted."""
-        return _LoggingStore(FsspecStore.from_url(url, storage_options=storage_options, read_only=True), self)
+        store = FsspecStore.from_url(url, storage_options=storage_options, read_only=True)
+        return RecordingStore(store, on_read=self._log)
 
     def _log(self, read: Read) -> None:
         for log in self._open:

@@ -8,7 +8,7 @@ import zarr
 from rich.console import Console
 
 from course_utils.servers import LocalHTTPServer
-from course_utils.store_reads import ReadCounter, reads_table
+from course_utils.store_reads import ReadCounter, RecordingStore, reads_table
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,45 @@ def test_tables_render(site):
     console.print(reads_table({"one plane": cost}))
     text = console.export_text()
     assert "last 68" in text and "one plane" in text and "bytes downloaded" in text
+
+
+# -- a store that records its reads ------------------------------------------
+
+
+def test_recording_store_records_whole_reads(tmp_path):
+    path = tmp_path / "plain.zarr"
+    zarr.create_array(zarr.storage.LocalStore(path), shape=(4, 4), chunks=(2, 2), dtype="uint16")[:] = 7
+    store = RecordingStore(zarr.storage.LocalStore(path, read_only=True))
+    array = zarr.open_array(store, mode="r")
+    opened = {r.key: r.bytes if r.found else None for r in store.reads}  # zarr looks for Zarr v3 and v2 metadata alike
+    assert opened["zarr.json"] == (path / "zarr.json").stat().st_size and opened[".zarray"] is None
+    store.reads.clear()
+    assert int(array[3, 3]) == 7
+    assert [(r.key, r.part) for r in store.reads] == [("c/1/1", "whole")]
+    assert store.reads[0].bytes == (path / "c" / "1" / "1").stat().st_size
+
+
+def test_recording_store_records_the_shard_index_then_the_chunk(tmp_path):
+    path = tmp_path / "sharded.zarr"
+    array = zarr.create_array(
+        zarr.storage.LocalStore(path), shape=(8, 8), chunks=(2, 2), shards=(4, 4), dtype="uint16"
+    )
+    array[:] = np.arange(64, dtype="uint16").reshape(8, 8) + 1
+    store = RecordingStore(zarr.storage.LocalStore(path, read_only=True))
+    array = zarr.open_array(store, mode="r")
+    store.reads.clear()
+    assert array[0, 0] == 1
+    index, chunk = store.reads
+    # the index: 16 bytes (offset and length) per inner chunk of the shard, plus a 4-byte checksum
+    assert (index.key, index.part, index.bytes) == ("c/0/0", f"last {4 * 16 + 4}", 68)
+    assert chunk.key == "c/0/0" and chunk.ranged and "bytes " in str(chunk) and chunk.bytes > 0
+    assert "last 68 bytes" in str(index) and "68 bytes" in str(index)
+
+
+def test_recording_store_reports_missing_keys():
+    store = RecordingStore(zarr.storage.MemoryStore())
+    array = zarr.create_array(store, shape=(4,), chunks=(2,), dtype="uint8", fill_value=3)
+    store.reads.clear()
+    assert array[:].tolist() == [3, 3, 3, 3]
+    assert {r.found for r in store.reads} == {False}
+    assert "missing" in str(store.reads[0])

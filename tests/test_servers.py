@@ -84,16 +84,9 @@ def web(site):
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """A private course data cache, so the stand-ins are written fresh once per run."""
-    path = tmp_path_factory.mktemp("course-data")
-    old = os.environ.get("COURSE_DATA_DIR")
-    os.environ["COURSE_DATA_DIR"] = str(path)
-    yield path
-    if old is None:
-        del os.environ["COURSE_DATA_DIR"]
-    else:
-        os.environ["COURSE_DATA_DIR"] = old
+def data_dir(course_data):
+    """The session's data cache, stand-ins built."""
+    return course_data
 
 
 # --------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import json
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,33 +85,37 @@ def _read_commands(server: LocalServer, stream: IO[str]) -> None:
         print(f"network      {network}", flush=True)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _serve_until_interrupted(server: LocalServer, quiet: bool) -> None:
-    seq = 0
+    # Ctrl-C and `kill` only set a flag: an exception raised in the middle of a
+    # call to the server process would leave its answer unread on the pipe.
+    stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):  # `kill` stops as cleanly as Ctrl-C
-            signal.signal(signum, _interrupt)
+            signal.signal(signum, lambda signum, frame: stop.set())
     if sys.stdin is not None:
         threading.Thread(target=_read_commands, args=(server, sys.stdin), name="network-commands",
                          daemon=True).start()
+    seq = 0
+
+    def print_new_requests() -> None:
+        nonlocal seq
+        reply = server._call("since", seq=seq, quiet=0)
+        for record in reply["requests"]:
+            seq = max(seq, int(record["seq"]))
+            if not quiet:
+                print(_line(Request(**record)), flush=True)
+
     try:
-        while True:
-            time.sleep(POLL_SECONDS)
-            reply = server._call("since", seq=seq, quiet=0)
-            for record in reply["requests"]:
-                seq = max(seq, int(record["seq"]))
-                if not quiet:
-                    print(_line(Request(**record)), flush=True)
+        while not stop.wait(POLL_SECONDS):
+            print_new_requests()
+        print_new_requests()  # the last ones, so the summary below counts what was printed
     except KeyboardInterrupt:
         pass
     finally:
         if server.running:
             total = server.stats()
-            print(f"\nstopped after {total.requests:,} request{'' if total.requests == 1 else 's'}, {format_bytes(total.bytes)} downloaded, "
-                  f"{format_bytes(total.bytes_uploaded)} uploaded")
+            print(f"\nstopped after {total.requests:,} request{'' if total.requests == 1 else 's'}, "
+                  f"{format_bytes(total.bytes)} downloaded, {format_bytes(total.bytes_uploaded)} uploaded")
         server.stop()
 
 

@@ -212,27 +212,48 @@ def _accepted_tags(python_version: str) -> set:
     )
 
 
-@pytest.mark.slow
-@pytest.mark.package_index
-@pytest.mark.parametrize(
-    "python_version",
-    # Mostly waiting on the network: a group each, so pytest-xdist can run them beside other work.
-    [pytest.param(v, marks=pytest.mark.xdist_group(f"wheels-{v}")) for v in SLOW_PYTHONS],
-)
-def test_runtime_pins_have_linux_wheels(python_version, tmp_path, record_property):
-    dest, built = tmp_path / "wheels", tmp_path / "built"
+@pytest.fixture(scope="module")
+def wheel_downloads(tmp_path_factory):
+    """One ``pip download`` per supported Python, all started at once (they mostly wait on the index).
+
+    Returns Python version -> (the running process, its destination folder,
+    when it started); pip's stderr goes to ``<version>.stderr`` beside the folder. The wheels of :data:`course_utils.pins.SDIST_ONLY` are
+    built first, once, for every download to find.
+    """
+    root = tmp_path_factory.mktemp("wheel-check")
+    built = root / "built"
     subprocess.run(pins.sdist_wheel_command(built), check=True, capture_output=True, timeout=300)
     assert sorted(_name(w.name.split("-")[0]) for w in built.glob("*.whl")) == sorted(pins.SDIST_ONLY)
-    command = pins.pip_download_command(python_version, dest, find_links=built)
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=840)
+    downloads = {}
+    for python_version in SLOW_PYTHONS:
+        dest = root / python_version
+        command = pins.pip_download_command(python_version, dest, find_links=built)
+        with (root / f"{python_version}.stderr").open("w") as stderr:  # a file: a pipe could fill and stall pip
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        downloads[python_version] = (process, dest, time.perf_counter())
+    yield downloads
+    for process, dest, _ in downloads.values():
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        shutil.rmtree(dest, ignore_errors=True)  # a few hundred MB per version
+
+
+@pytest.mark.slow
+@pytest.mark.package_index
+@pytest.mark.xdist_group("wheels")  # the three downloads run side by side on one worker
+@pytest.mark.parametrize("python_version", SLOW_PYTHONS)
+def test_runtime_pins_have_linux_wheels(python_version, wheel_downloads, record_property):
+    process, dest, started = wheel_downloads[python_version]
+    process.wait(timeout=840)
+    stderr = (dest.parent / f"{python_version}.stderr").read_text()
     seconds = time.perf_counter() - started
     record_property("pip_download_seconds", round(seconds, 1))
-    print(f"pip download for CPython {python_version}: {seconds:.1f} s")
-    tail = "\n".join(_meaningful(result.stderr)[-25:])
+    print(f"pip download for CPython {python_version}: {seconds:.1f} s (beside the other versions)")
+    tail = "\n".join(_meaningful(stderr)[-25:])
 
     try:
-        assert result.returncode == 0, (
+        assert process.returncode == 0, (
             f"the runtime pins have no complete set of wheels for CPython "
             f"{python_version} on x86-64 Linux; pip's stderr ends:\n{tail}"
         )
@@ -250,4 +271,4 @@ def test_runtime_pins_have_linux_wheels(python_version, tmp_path, record_propert
                 f"{requirement}: pip downloaded {downloaded.get(name)}"
             )
     finally:
-        shutil.rmtree(dest, ignore_errors=True)  # a few hundred MB per version
+        shutil.rmtree(dest, ignore_errors=True)

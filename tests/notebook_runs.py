@@ -243,6 +243,25 @@ class SolvedRun:
 
 
 @dataclass
+class AgainRun:
+    """The solved notebook run again in the first run's directory, each code cell twice in a row.
+
+    ``audit.errors`` name the run of each cell: ``run 1`` errors are what a
+    second Restart & Run All in the same folder meets, ``run 2`` errors what
+    running a cell again right away meets. ``files`` is what the folder holds after.
+    """
+
+    path: Path
+    audit: Audit
+    files: set[str]
+    seconds: float
+
+    def run_all_again_errors(self) -> list[str]:
+        """Errors of each cell's first run: a second Restart & Run All in the same directory."""
+        return [error for error in self.audit.errors if " run 1: " in error]
+
+
+@dataclass
 class BlankRun:
     """One run of a blank notebook, every cell run even after one failed."""
 
@@ -290,6 +309,10 @@ class NotebookRuns:
         """The run of ``path`` as students get it (run on first use)."""
         return self._get(path, "blank", self._run_blank)
 
+    def again(self, path: Path) -> AgainRun:
+        """The solved run repeated in its own directory, each code cell twice (after :meth:`solved`)."""
+        return self._get(path, "again", self._run_again)
+
     def _run_solved(self, path: Path, home: Path) -> SolvedRun:
         workdir, outputs = home / "work", home / "outputs"
         nb = authoring.build(path, SOLUTIONS, "solved")
@@ -297,6 +320,13 @@ class NotebookRuns:
         audit = run_audited(nb, workdir, self.env, snapshot=outputs)
         seconds = time.perf_counter() - start
         return SolvedRun(path, nb, audit, workdir, files(workdir), outputs, seconds)
+
+    def _run_again(self, path: Path, home: Path) -> AgainRun:
+        first = self.solved(path)
+        nb = authoring.build(path, SOLUTIONS, "solved")
+        start = time.perf_counter()
+        audit = run_audited(nb, first.workdir, self.env, each_cell_twice=True)
+        return AgainRun(path, audit, files(first.workdir), time.perf_counter() - start)
 
     def _run_blank(self, path: Path, home: Path) -> BlankRun:
         start = time.perf_counter()

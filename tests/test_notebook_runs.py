@@ -77,3 +77,18 @@ def test_xdist_knows_this_tests_group(request):
     for nodeid, group in written.items():  # a folder with its own conftest.py is one group
         if nodeid.startswith(("tests/grading/", "tests/inspect/")):
             assert group == "/".join(nodeid.split("/")[:2]) or not group.startswith("tests/"), nodeid
+
+
+def test_a_run_again_separates_the_rerun_errors_from_the_repeat_errors(tmp_path):
+    """A cell that fails only when repeated at once is not a Restart & Run All error, and the reverse."""
+    workdir = tmp_path / "work"
+    nb = new_notebook(cells=[
+        new_code_cell("import os\nif os.path.exists('left-by-run-1'): raise RuntimeError('folder not clean')"),
+        new_code_cell("os.mkdir('made-once')"),
+        new_code_cell("open('left-by-run-1', 'w').close()"),
+    ])
+    workdir.mkdir()
+    (workdir / "left-by-run-1").touch()  # as the first Restart & Run All left it
+    again = notebook_runs.AgainRun(tmp_path, run_audited(nb, workdir, {}, each_cell_twice=True), set(), 0.0)
+    assert [e.split(":")[0] for e in again.run_all_again_errors()] == ["cell 0 run 1"]
+    assert {e.split(":")[0] for e in again.audit.errors} == {"cell 0 run 1", "cell 0 run 2", "cell 1 run 2"}

@@ -15,8 +15,11 @@ notebook in ``notebooks/`` (solved, offline):
 * the committed notebook has no outputs and no execution counts.
 
 The first Restart & Run All is the session's shared solved run
-(``tests/notebook_runs.py``, where the audit lives); the second runs here, in
-its working directory.
+(``tests/notebook_runs.py``, where the audit lives). The second run, in its
+working directory, runs each code cell twice in a row
+(``notebook_runs.again``): each cell's first run there is what a second
+Restart & Run All in the same folder meets, its second run what running a
+cell again right away meets. One run serves both checks.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ import json
 import psutil
 import pytest
 
-from course_utils import authoring
-from notebook_runs import SOLUTIONS, files, notebook_params, run_audited
+from notebook_runs import notebook_params, run_audited
 
 # --- committed without outputs (fast) -------------------------------------------
 
@@ -51,25 +53,23 @@ def test_notebook_is_committed_without_outputs(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", notebook_params())
-def test_restart_and_run_all_twice_in_the_same_directory(path, notebook_runs, offline_env):
+def test_restart_and_run_all_twice_in_the_same_directory(path, notebook_runs):
     first = notebook_runs.solved(path)  # the session's solved run is the first run
     assert not first.audit.problems(), first.audit.report(f"first run of {path.name}")
-    second = run_audited(authoring.build(path, SOLUTIONS, "solved"), first.workdir, offline_env)
-    assert not second.problems(), second.report(f"second run of {path.name} in the same directory")
-    after_second = files(first.workdir)
-    assert after_second == first.files, (
+    again = notebook_runs.again(path)
+    errors = again.run_all_again_errors()
+    assert not errors, f"{path.name}, run again in the same directory:\n" + "\n".join(errors)
+    assert again.files == first.files, (
         f"{path.name} leaves different files behind when run again: "
-        f"new {sorted(after_second - first.files)}, gone {sorted(first.files - after_second)}"
+        f"new {sorted(again.files - first.files)}, gone {sorted(first.files - again.files)}"
     )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", notebook_params())
-def test_each_code_cell_runs_twice_in_a_row(path, tmp_path, offline_env):
-    audit = run_audited(
-        authoring.build(path, SOLUTIONS, "solved"), tmp_path / "work", offline_env, each_cell_twice=True
-    )
-    assert not audit.problems(), audit.report(f"{path.name}, every code cell run twice")
+def test_each_code_cell_runs_twice_in_a_row(path, notebook_runs):
+    again = notebook_runs.again(path)
+    assert not again.audit.problems(), again.audit.report(f"{path.name}, every code cell run twice")
 
 
 # --- the audit itself catches what it should (fast) ------------------------------

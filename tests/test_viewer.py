@@ -233,15 +233,21 @@ def test_the_local_s3_server_like_s3_adds_cors_only_by_a_bucket_rule(small_slide
     try:
         s3.upload(small_slide, prefix="s.zarr", bucket="images")
         url = f"{s3.endpoint_url}/images/s.zarr/.zattrs"
+        preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"}
         assert viewer.cors_headers("GET", url, origin)["Access-Control-Allow-Origin"] == "—"
+        assert viewer.cors_headers("OPTIONS", url, origin, preflight)["Access-Control-Allow-Origin"] == "—"
         import boto3
 
         client = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name="us-east-1",
                               aws_access_key_id=s3.storage_options["key"],
                               aws_secret_access_key=s3.storage_options["secret"])
         client.put_bucket_cors(Bucket="images", CORSConfiguration={"CORSRules": [
-            {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "ExposeHeaders": ["ETag"]}]})
+            {"AllowedOrigins": ["*"], "AllowedMethods": ["GET"], "AllowedHeaders": ["range"],
+             "ExposeHeaders": ["ETag"]}]})
         assert viewer.cors_headers("GET", url, origin)["Access-Control-Allow-Origin"] == origin
+        # A preflight is never signed; S3 answers it from the rule, public bucket or not.
+        answered = viewer.cors_headers("OPTIONS", url, origin, preflight)
+        assert answered["status"] == 200 and answered["Access-Control-Allow-Origin"] == origin
     finally:
         s3.stop()
     assert "MOTO_DISABLE_GLOBAL_CORS" not in __import__("os").environ

@@ -79,15 +79,18 @@ def anonymous_policy(app: Callable, public_buckets: Iterable[str]) -> Callable:
 
     Those it lets through reach moto as signed requests (moto would otherwise
     want a public-read ACL on every object); every other unsigned request is
-    answered ``403 AccessDenied`` here.
+    answered ``403 AccessDenied`` here. A browser's CORS preflight
+    (``OPTIONS``) is never signed and is answered from the bucket's CORS
+    rules whoever may read the bucket, as S3 does: it goes to moto too (the
+    signature only tells moto's dispatcher that this is S3; it grants nothing).
     """
     public = frozenset(public_buckets)
 
     def policy(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
         if not _is_signed(environ):
             bucket = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
-            method = environ.get("REQUEST_METHOD", "GET")
-            if method not in ("GET", "HEAD") or bucket not in public:
+            if method != "OPTIONS" and (method not in ("GET", "HEAD") or bucket not in public):
                 body = b"" if method == "HEAD" else _ACCESS_DENIED
                 start_response("403 Forbidden", [
                     ("Content-Type", "application/xml"), ("Content-Length", str(len(body))),

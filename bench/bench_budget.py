@@ -1,28 +1,33 @@
-"""The course's budgets in one table: every notebook, the whole course, a fresh install.
+"""The course's budgets in one table: every notebook's size and run, the whole course, a fresh install.
 
     python bench/bench_budget.py                # everything (the install takes minutes)
     python bench/bench_budget.py --skip-install # only the notebooks
     python bench/bench_budget.py notebooks/01_store_interface.ipynb
 
-Each notebook runs solved and offline, twice, through the worker of
-``bench/bench_notebooks.py`` (a fresh process and kernel per run, so its
-peak is the kernel's own): the first run starts with an empty data cache, as
-a student's first Restart & Run All does; the second finds the cache warm.
-The whole course is the sum of the first runs. The install is what a new
-student does: a new virtual environment and ``pip install -e ".[course]"`` of
-this repository (a copy of it, so the checkout is not touched), timed, then
-measured with ``du``. By default pip's cache is off, as on a new machine.
+Per notebook: its size as :func:`course_utils.lessons.lesson_stats` counts it
+(cells, words of prose, graded exercises and their points) and two solved,
+offline Restart & Run All runs, each in a fresh worker process and kernel (so
+the worker's ``RUSAGE_CHILDREN`` peak is the kernel's own): the first starts
+with an empty data cache, as a student's first run does; the second finds it
+warm. One data cache serves the whole course, in order, as for a student
+going through it. The whole course is the sum of the first runs. The install
+is what a new student does: a new virtual environment and ``pip install -e
+".[course]"`` of this repository (a copy of it, so the checkout is not
+touched), timed, then measured with ``du``. By default pip's cache is off, as
+on a new machine.
 
-Targets: each notebook under 30 s and 1 GiB, the whole course under 3 minutes.
-The command exits with 1 when a target is missed or a notebook fails.
+Targets: each notebook within the lesson limits (:data:`~course_utils.lessons.MAX_CELLS`
+cells, :data:`~course_utils.lessons.MAX_PROSE_WORDS` words), each run under
+20 s and 1 GiB, the whole course under 90 s. The command exits with 1 when a
+target is missed or a notebook fails.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,21 +40,31 @@ from rich.markup import escape
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
-COURSE_TARGET_SECONDS = 180
+NOTEBOOK_TARGET_SECONDS = 20
+NOTEBOOK_TARGET_MIB = 1024
+COURSE_TARGET_SECONDS = 90
 
 
-def _bench_notebooks():
-    """``bench/bench_notebooks.py`` as a module: its worker and its per-notebook targets."""
-    spec = importlib.util.spec_from_file_location("bench_notebooks", Path(__file__).with_name("bench_notebooks.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# --- one notebook, in a worker process of its own -------------------------------------
 
 
-def run_worker(worker: Path, notebook: Path, data_dir: str) -> dict:
-    """One solved, offline run of ``notebook`` by the bench_notebooks worker: seconds and peak MiB."""
+def measure(path: Path, data_dir: str) -> dict:
+    """Run one solved notebook offline in this process's kernel child; its time and peak memory."""
+    from course_utils import authoring, runner
+
+    nb = authoring.build(path, REPO / "solutions", "solved")
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.perf_counter()
+        runner.execute(nb, Path(workdir), env={"COURSE_OFFLINE": "1", "COURSE_DATA_DIR": data_dir})
+        seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"notebook": path.stem, "seconds": seconds, "peak_mib": peak_kib / 1024}
+
+
+def run_worker(notebook: Path, data_dir: str) -> dict:
+    """One solved, offline run of ``notebook`` in a fresh worker process: seconds and peak MiB."""
     done = subprocess.run(
-        [sys.executable, str(worker), "--worker", str(notebook), "--data-dir", data_dir],
+        [sys.executable, __file__, "--worker", str(notebook), "--data-dir", data_dir],
         capture_output=True, text=True,
     )
     if done.returncode != 0:
@@ -59,15 +74,19 @@ def run_worker(worker: Path, notebook: Path, data_dir: str) -> dict:
 
 
 def measure_notebooks(paths: list[Path]) -> list[dict]:
-    """Cold and warm runs of every notebook in ``paths`` (one data cache, filled by the cold run)."""
-    bench = _bench_notebooks()
+    """Size, then a cold and a warm run, of every notebook in ``paths`` (one data cache for all)."""
+    from course_utils.lessons import lesson_stats
+
     rows = []
     with tempfile.TemporaryDirectory() as data_dir:
         for path in paths:
-            cold = run_worker(Path(bench.__file__), path, data_dir)
-            warm = run_worker(Path(bench.__file__), path, data_dir) if "error" not in cold else cold
-            rows.append({"notebook": path.stem, "cold": cold, "warm": warm})
+            cold = run_worker(path, data_dir)
+            warm = run_worker(path, data_dir) if "error" not in cold else cold
+            rows.append({"notebook": path.stem, "stats": lesson_stats(path), "cold": cold, "warm": warm})
     return rows
+
+
+# --- a fresh install ------------------------------------------------------------------------
 
 
 def _copy_for_install(destination: Path) -> Path:
@@ -111,42 +130,63 @@ def measure_install(use_pip_cache: bool = False) -> dict:
             "local_sources": [line for line in sources.splitlines() if "find-links" in line or "index-url" in line]}
 
 
+# --- the report -------------------------------------------------------------------------------
+
+
 def _ok(condition: bool) -> str:
     return "yes" if condition else "[bold red]NO[/bold red]"
 
 
+def _points(points: float) -> str:
+    return f"{points:g}"
+
+
 def report(rows: list[dict], install: dict | None, console: Console) -> bool:
     """Print the budget tables; return True when every target is met."""
-    bench = _bench_notebooks()
+    from course_utils.lessons import MAX_CELLS, MAX_PROSE_WORDS
+
     table = Table(title="Notebooks (solved, offline; the first run starts with an empty data cache)")
     table.add_column("notebook", no_wrap=True)
-    for column in ("first run", "second run", "peak kernel memory", "within targets"):
-        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    for column in ("cells", "prose words", "exercises", "points", "first run", "second run",
+                   "peak kernel memory", "within targets"):
+        table.add_column(column, justify="right", no_wrap=True)
     all_ok = True
     course_seconds = 0.0
+    totals = {"cells": 0, "words": 0, "exercises": 0, "points": 0.0}
     for row in rows:
-        cold, warm = row["cold"], row["warm"]
+        stats, cold, warm = row["stats"], row["cold"], row["warm"]
+        totals["cells"] += stats.cells
+        totals["words"] += stats.prose_words
+        totals["exercises"] += stats.exercises
+        totals["points"] += stats.points
+        size = [str(stats.cells), str(stats.prose_words), str(stats.exercises), _points(stats.points)]
         if "error" in cold or "error" in warm:
-            table.add_row(row["notebook"], "failed", "", "", _ok(False))
+            table.add_row(row["notebook"], *size, "failed", "", "", _ok(False))
             console.print(f"[red]{row['notebook']}:[/red] {escape(cold.get('error') or warm.get('error'))}")
             all_ok = False
             continue
         seconds = max(cold["seconds"], warm["seconds"])
         peak = max(cold["peak_mib"], warm["peak_mib"])
-        ok = seconds < bench.TARGET_SECONDS and peak < bench.TARGET_MIB
-        all_ok &= ok
+        missed = [name for name, within in (
+            ("cells", stats.cells <= MAX_CELLS), ("words", stats.prose_words <= MAX_PROSE_WORDS),
+            ("time", seconds < NOTEBOOK_TARGET_SECONDS), ("memory", peak < NOTEBOOK_TARGET_MIB),
+        ) if not within]
+        all_ok &= not missed
         course_seconds += cold["seconds"]
-        table.add_row(row["notebook"], f"{cold['seconds']:.1f} s", f"{warm['seconds']:.1f} s",
-                      f"{peak:.0f} MiB", _ok(ok))
+        table.add_row(row["notebook"], *size, f"{cold['seconds']:.1f} s", f"{warm['seconds']:.1f} s",
+                      f"{peak:.0f} MiB", "yes" if not missed else f"[bold red]NO[/bold red]: {', '.join(missed)}")
     if rows:
         course_ok = course_seconds < COURSE_TARGET_SECONDS and all("error" not in r["cold"] for r in rows)
         all_ok &= course_ok
         table.add_section()
-        table.add_row("whole course", f"{course_seconds:.1f} s", "", "", _ok(course_ok))
+        table.add_row("whole course", str(totals["cells"]), str(totals["words"]), str(totals["exercises"]),
+                      _points(totals["points"]), f"{course_seconds:.1f} s", "", "", _ok(course_ok))
     console.print(table)
     console.print(
-        f"Targets: each notebook under {bench.TARGET_SECONDS} s and {bench.TARGET_MIB} MiB, "
-        f"the whole course under {COURSE_TARGET_SECONDS} s."
+        f"Targets: each notebook at most {MAX_CELLS} cells and {MAX_PROSE_WORDS} words of prose, each run "
+        f"under {NOTEBOOK_TARGET_SECONDS} s and {NOTEBOOK_TARGET_MIB} MiB, the whole course under "
+        f"{COURSE_TARGET_SECONDS} s. Load when measured: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"on {os.cpu_count()} CPUs."
     )
     if install is not None:
         if "error" in install:
@@ -168,9 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
     parser.add_argument("--skip-install", action="store_true", help="do not measure a fresh install")
     parser.add_argument("--pip-cache", action="store_true", help="let the install use pip's cache")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(measure(args.worker, args.data_dir)))
+        return 0
     paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
-    console = Console(width=max(shutil.get_terminal_size().columns, 110))
+    console = Console(width=max(shutil.get_terminal_size().columns, 170))
     rows = measure_notebooks(paths)
     install = None if args.skip_install else measure_install(args.pip_cache)
     return 0 if report(rows, install, console) else 1

@@ -189,13 +189,27 @@ def _omero_zarr_json(document: Any) -> str:
     return json.dumps(document, indent=4, sort_keys=True)
 
 
-def v04_documents() -> dict[str, str]:
-    """Every metadata document of the 0.4 copy: key (under the image) -> its exact text."""
+def v04_documents(planes: int | None = None) -> dict[str, str]:
+    """Every metadata document of the 0.4 copy: key (under the image) -> its exact text.
+
+    With ``planes``, the documents of an excerpt of that many planes (not
+    published: the offline download of notebook 05 copies one): the same
+    text but for the z size of each level and ``omero.rdefs.defaultZ``, the
+    excerpt's middle plane, as the image's is the middle of its 236.
+    """
+    attributes = _ZATTRS_V04
+    shapes = LEVEL_SHAPES
+    if planes is not None:
+        if not 0 < planes <= LEVEL_SHAPES[0][1]:
+            raise ValueError(f"an excerpt has 1 to {LEVEL_SHAPES[0][1]} planes, not {planes}")
+        attributes = copy.deepcopy(_ZATTRS_V04)
+        attributes["omero"]["rdefs"]["defaultZ"] = planes // 2
+        shapes = tuple((c, planes, y, x) for c, _, y, x in LEVEL_SHAPES)
     documents = {
         ".zgroup": _omero_zarr_json({"zarr_format": 2}),
-        ".zattrs": _omero_zarr_json(_ZATTRS_V04) + "\n",
+        ".zattrs": _omero_zarr_json(attributes) + "\n",
     }
-    for level, shape in enumerate(LEVEL_SHAPES):
+    for level, shape in enumerate(shapes):
         documents[f"{level}/.zarray"] = _omero_zarr_json(_zarray_v04(shape))
     return documents
 

@@ -154,5 +154,11 @@ class NucleiStack:
 def downsample(plane: np.ndarray) -> np.ndarray:
     """Half the plane in y and x (floor), each pixel the mean of a 2 x 2 block, same dtype."""
     ny, nx = plane.shape[0] // 2, plane.shape[1] // 2
-    blocks = plane[: 2 * ny, : 2 * nx].reshape(ny, 2, nx, 2).astype(np.float32)
-    return np.rint(blocks.mean(axis=(1, 3))).astype(plane.dtype)
+    # Four strided views summed in float32 (exact for 16-bit values), then a quarter of it,
+    # rounded: the same numbers as the blocks' mean, several times faster.
+    total = plane[0 : 2 * ny : 2, 0 : 2 * nx : 2].astype(np.float32)
+    total += plane[1 : 2 * ny : 2, 0 : 2 * nx : 2]
+    total += plane[0 : 2 * ny : 2, 1 : 2 * nx : 2]
+    total += plane[1 : 2 * ny : 2, 1 : 2 * nx : 2]
+    total *= 0.25
+    return np.rint(total, out=total).astype(plane.dtype)

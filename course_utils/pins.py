@@ -51,6 +51,15 @@ MANYLINUX_GLIBC = (2, 28)
 """Newest glibc the Linux wheel check accepts (manylinux_2_28: RHEL 8, Debian 10,
 Ubuntu 18.10 and later; Colab and Binder run newer ones)."""
 
+SDIST_ONLY = {"atomicwrites": "1.4.1"}
+"""Pure-Python dependencies published as source distributions only, by name and version.
+
+neuroglancer 2.41.2 requires ``atomicwrites>=1.4.1``, and 1.4.1 has no wheel
+on the package index: pip builds one (a single module, under a second) when it
+installs the course. The wheel check builds it first (:func:`sdist_wheel_command`)
+and lets ``pip download`` find it there; every other package must have a wheel.
+"""
+
 ENVIRONMENT_FILE = "environment.yml"
 BINDER_ENVIRONMENT_FILE = "binder/environment.yml"
 BINDER_POSTBUILD_FILE = "binder/postBuild"
@@ -345,13 +354,15 @@ def pip_download_command(
     dest: Path | str,
     requirements: Sequence[str] | None = None,
     python: str = sys.executable,
+    find_links: Path | str | None = None,
 ) -> list[str]:
     """The ``pip download`` that proves ``requirements`` install from wheels alone.
 
     It resolves ``requirements`` (default: the runtime pins) with their
     dependencies for CPython ``python_version`` (``"3.12"`` means 3.12.0) on
     x86-64 Linux (:func:`linux_x86_64_platform_tags`), accepting binary
-    distributions only, and saves the wheels in ``dest``.
+    distributions only, and saves the wheels in ``dest``. ``find_links`` is a
+    folder of wheels pip may also take from (those of :data:`SDIST_ONLY`).
     """
     if requirements is None:
         requirements = runtime_requirements()
@@ -363,4 +374,12 @@ def pip_download_command(
     ]
     for tag in linux_x86_64_platform_tags():
         command += ["--platform", tag]
+    if find_links is not None:
+        command += ["--find-links", str(find_links)]
     return [*command, "--dest", str(dest), *requirements]
+
+
+def sdist_wheel_command(dest: Path | str, python: str = sys.executable) -> list[str]:
+    """The ``pip wheel`` that builds the wheels of :data:`SDIST_ONLY` into ``dest``."""
+    return [python, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(dest),
+            *(f"{name}=={version}" for name, version in SDIST_ONLY.items())]

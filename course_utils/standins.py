@@ -24,6 +24,9 @@ laptop writes in seconds:
   background about 9 and 28, nuclei up to a few thousand), drawn plane by
   plane: writing both copies takes a few seconds of CPU and 79 MB of disk
   (47 MB for 0.4, 32 MB for 0.5), and holds only a few planes in memory.
+  :func:`idr_6001240_excerpt` is 16 of the 0.4 stand-in's planes in the
+  same layout, under the same root at a path of its own: what notebook 05
+  downloads offline (a stand-in for no published store).
 
 Each sits at the same path under its :attr:`StandIn.root` as the real store
 under its host or bucket (the two IDR copies under one root, as on the IDR's
@@ -50,10 +53,13 @@ from course_utils import data, idr_metadata
 
 __all__ = [
     "AIND_SHAPE",
+    "IDR_EXCERPT_KEY",
+    "IDR_EXCERPT_PLANES",
     "IDR_SHAPE",
     "StandIn",
     "aind_smartspim",
     "idr_6001240",
+    "idr_6001240_excerpt",
     "idr_6001240_sharded",
     "standin_dir",
 ]
@@ -69,12 +75,17 @@ IDR_CHUNKS = (1, 1, 275, 271)
 #: Physical pixel size of IDR 6001240 at scale 0, micrometres (z, y, x).
 IDR_PIXEL_SIZE = {"z": 0.5002025531914894, "y": 0.3603981534640209, "x": 0.3603981534640209}
 IDR_CHANNELS = (("LaminB1", "0000FF"), ("Dapi", "FFFF00"))
+#: Planes of the 0.4 stand-in copied into its excerpt (:func:`idr_6001240_excerpt`): 16 around
+#: the middle, so that the excerpt's middle plane (8) is the image's (118, its ``defaultZ``).
+IDR_EXCERPT_PLANES = range(110, 126)
+#: Where the excerpt sits under the IDR stand-ins' root.
+IDR_EXCERPT_KEY = "excerpt/6001240.zarr"
 
 #: Bump when a generator changes, so old cached copies are not reused. The AIND
 #: stand-in's pixels come from data.synthetic_image (2: its light-sheet-like
 #: version, data.SYNTHETIC_GENERATION 2); the IDR stand-ins' from course_utils.nuclei.
 GENERATION = 2
-IDR_GENERATION = 2
+IDR_GENERATION = 3  # 3: with the excerpt
 
 
 @dataclass(frozen=True)
@@ -179,13 +190,15 @@ def _write_documents(store: Path, documents: dict[str, str]) -> None:
 
 
 def _write_idr(root: Path) -> None:
-    """Both IDR copies under ``root``, from one pass over the synthetic planes.
+    """Both IDR copies under ``root``, and the 0.4 excerpt, from one pass over the synthetic planes.
 
     0.4: each plane of each level is one chunk object ``<level>/<c>/<z>/0/0``,
     blosc-lz4 (shuffle), as its ``.zarray`` says. 0.5: each level is one shard
     object ``<level>/c/0/0/0/0`` holding every plane as a blosc-zstd inner
     chunk, then the index (offset and length of each inner chunk, uint64
-    little endian, in C order of the inner chunk grid) and its CRC32C.
+    little endian, in C order of the inner chunk grid) and its CRC32C. The
+    excerpt (:data:`IDR_EXCERPT_PLANES`) gets the same chunk bytes as the 0.4
+    copy for its planes.
     """
     import google_crc32c
     import numcodecs
@@ -193,8 +206,10 @@ def _write_idr(root: Path) -> None:
     from course_utils.nuclei import NucleiStack, downsample
 
     v04, v05 = root / idr_metadata.V04_PATH, root / idr_metadata.V05_PATH
+    excerpt = root / IDR_EXCERPT_KEY
     _write_documents(v04, idr_metadata.v04_documents())
     _write_documents(v05, idr_metadata.v05_documents())
+    _write_documents(excerpt, idr_metadata.v04_documents(planes=len(IDR_EXCERPT_PLANES)))
     lz4 = numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=0)
     zstd = numcodecs.Blosc(cname="zstd", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=0)
     stack = NucleiStack(shape=IDR_SHAPE)
@@ -204,6 +219,18 @@ def _write_idr(root: Path) -> None:
     shard_paths = [v05 / str(level) / "c" / "0" / "0" / "0" / "0" for level in levels]
     for path in shard_paths:
         path.parent.mkdir(parents=True, exist_ok=True)
+    # Chunk folders are made one by one, each once: on a busy disk every mkdir costs.
+    for store in (v04, excerpt):
+        for level in levels:
+            for c in range(channels):
+                (store / str(level) / str(c)).mkdir(parents=True, exist_ok=True)
+
+    def write_chunk(store: Path, level: int, c: int, z: int, data: bytes) -> None:
+        folder = store / str(level) / str(c) / str(z)
+        os.mkdir(folder)
+        os.mkdir(folder / "0")
+        (folder / "0" / "0").write_bytes(data)
+
     shards = [path.open("wb") for path in shard_paths]
     try:
         for c in range(channels):
@@ -213,9 +240,10 @@ def _write_idr(root: Path) -> None:
                     if level:
                         plane = downsample(plane)
                     pixels = np.ascontiguousarray(plane, dtype="<u2")
-                    chunk = v04 / str(level) / str(c) / str(z) / "0" / "0"
-                    chunk.parent.mkdir(parents=True, exist_ok=True)
-                    chunk.write_bytes(lz4.encode(pixels))
+                    chunk = lz4.encode(pixels)
+                    write_chunk(v04, level, c, z, chunk)
+                    if z in IDR_EXCERPT_PLANES:
+                        write_chunk(excerpt, level, c, z - IDR_EXCERPT_PLANES.start, chunk)
                     inner = zstd.encode(pixels)
                     index[level][c, z, 0, 0] = (shards[level].tell(), len(inner))
                     shards[level].write(inner)
@@ -228,9 +256,9 @@ def _write_idr(root: Path) -> None:
 
 
 def _idr_written(root: Path) -> bool:
-    return (root / idr_metadata.V04_PATH / ".zattrs").is_file() and (
-        root / idr_metadata.V05_PATH / "zarr.json"
-    ).is_file()
+    return all((root / key).is_file() for key in (
+        f"{idr_metadata.V04_PATH}/.zattrs", f"{idr_metadata.V05_PATH}/zarr.json", f"{IDR_EXCERPT_KEY}/.zattrs",
+    ))
 
 
 def _idr(name: str) -> StandIn:
@@ -262,3 +290,17 @@ def idr_6001240() -> StandIn:
 def idr_6001240_sharded() -> StandIn:
     """The stand-in of its sharded OME-Zarr 0.5 copy, under the same root as :func:`idr_6001240`."""
     return _idr("idr-6001240-sharded")
+
+
+def idr_6001240_excerpt() -> StandIn:
+    """An excerpt of the 0.4 stand-in, under the same root: the same layout, :data:`IDR_EXCERPT_PLANES` only.
+
+    Its documents are the published ones but for the number of planes (see
+    :func:`course_utils.idr_metadata.v04_documents`); its chunk files are
+    the 0.4 stand-in's, byte for byte, for those planes. Notebook 05
+    downloads it offline with ``ome_zarr download``, which copies every
+    chunk one by one: 96 chunk files rather than 1,416. ``key`` is
+    :data:`IDR_EXCERPT_KEY`, a path the IDR does not have.
+    """
+    root = _idr("idr-6001240").root
+    return StandIn(name="idr-6001240-excerpt", root=root, key=IDR_EXCERPT_KEY)

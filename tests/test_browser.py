@@ -5,7 +5,10 @@ chromium`` when it is missing and we are root; otherwise the tests skip and
 say why); Playwright drives that binary, never a browser of its own. A module
 fixture starts JupyterLab on 127.0.0.1 (free port, random token, offline, a
 temporary copy of ``notebooks/``, Binder's student configuration from
-``binder/jupyter``) and always stops it by the pid it started.
+``binder/jupyter``, the session's data cache with the stand-ins built) and
+always stops it by the pid it started. One JupyterLab and one Chromium serve
+every test: the tests that use them share the ``xdist_group`` "browser", so
+with pytest-xdist they all run on one worker, one after the other.
 
 For each notebook the test opens it, runs all cells from the Run menu (the
 exercise cells carry the ``raises-exception`` tag, see
@@ -42,9 +45,10 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course_utils import authoring, pins, runner
+from notebook_runs import notebook_params, notebooks
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = notebooks()
 SOLUTIONS = REPO / "solutions"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,6 +61,9 @@ LAB_START_SECONDS = 90
 RUN_SECONDS = 300  # the longest wait for one run (all cells, or one): generous for a loaded CI machine
 ACTION_SECONDS = 60  # a click, a menu, a save
 VIEWPORT = {"width": 1400, "height": 1000}
+#: One JupyterLab and one Chromium serve every test that needs them: with
+#: pytest-xdist (``--dist loadgroup``) those tests run on one worker.
+SHARED_LAB = pytest.mark.xdist_group("browser")
 
 
 # --- Chromium -------------------------------------------------------------------
@@ -87,7 +94,12 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="module")
 def browser(chromium, tmp_path_factory):
-    """A Chromium context (fresh profile) driven by Playwright; closed after the module."""
+    """A Chromium context (fresh profile) driven by Playwright; closed after the module.
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio
+    loop marked running in this thread while it is open, which would break
+    later tests that call ``asyncio.run``.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -106,6 +118,7 @@ def browser(chromium, tmp_path_factory):
 
 
 @pytest.mark.slow
+@SHARED_LAB
 def test_chromium_renders_a_page(browser):
     page = browser.new_page()
     try:
@@ -167,7 +180,7 @@ def _die_with_parent() -> None:
 class Lab:
     """A running JupyterLab: its URL, token, folder and process."""
 
-    def __init__(self, root: Path, home: Path):
+    def __init__(self, root: Path, home: Path, data_dir: Path):
         self.root = root
         self.token = secrets.token_hex(24)
         self.marker = secrets.token_hex(8)
@@ -178,7 +191,7 @@ class Lab:
         env = {
             **os.environ,
             "COURSE_OFFLINE": "1",
-            "COURSE_DATA_DIR": str(home / "data"),
+            "COURSE_DATA_DIR": str(data_dir),  # the session's, stand-ins already built
             "JUPYTER_CONFIG_DIR": str(home / "config"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
             "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
@@ -257,12 +270,12 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, course_data):
     """JupyterLab serving a copy of ``notebooks/``; always stopped afterwards."""
     home = tmp_path_factory.mktemp("lab")
     root = home / "notebooks"
     shutil.copytree(REPO / "notebooks", root)
-    server = Lab(root, home)
+    server = Lab(root, home, course_data)
     try:
         server.wait_ready()
         yield server
@@ -474,6 +487,7 @@ def _cells_with(nb, output_type: str, name: str | None = None) -> set[int]:
 
 
 @pytest.mark.slow
+@SHARED_LAB
 def test_students_get_validate_but_no_nbgrader_instructor_tools(lab, browser):
     """Binder's student configuration, as JupyterLab shows it (the lab runs binder/start)."""
     page = browser.new_page()
@@ -490,7 +504,7 @@ def test_students_get_validate_but_no_nbgrader_instructor_tools(lab, browser):
         lab.shutdown_kernels()
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", notebook_params())
 def test_every_exercise_has_a_wrong_answer_to_type(path):
     nb = runner.read(path)
     for grade_id in authoring.answer_cells(nb):
@@ -513,6 +527,7 @@ def test_wrong_answer_finds_names_assigned_inside_blocks_but_not_in_functions(tm
 
 
 @pytest.mark.slow
+@SHARED_LAB
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab_and_gives_friendly_feedback(path, lab, browser):
     page = browser.new_page()

@@ -128,10 +128,6 @@ def test_colab_installs_the_course_package_from_the_repository():
 # --- every notebook starts with the header and the set-up cell ---------------------------
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_starts_with_its_header_and_setup_cell(path):
     nb = nbformat.read(path, as_version=4)

@@ -5,29 +5,17 @@ fail, and every test cell must fail with the course's friendly AnswerError.
 Solved (answers and hidden tests from solutions/ put in): every cell runs,
 every test cell passes, and no test cell writes to stderr (nbgrader would
 give it zero points).
+
+Both runs are the session's shared runs (``tests/notebook_runs.py``): the
+solved one also serves tests/test_rerun.py and tests/test_course_outputs.py.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from course_utils import authoring, runner
-
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-SOLUTIONS = REPO / "solutions"
-
-
-@pytest.fixture(scope="session")
-def offline_env(tmp_path_factory):
-    """Kernel environment: offline mode and a data cache shared by the session."""
-    return {"COURSE_OFFLINE": "1", "COURSE_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-
-
-def _grading_cells(nb):
-    return set(authoring.answer_cells(nb).values()), set(authoring.test_cells(nb).values())
+from notebook_runs import notebook_params, notebooks
 
 
 def _stderr(cell) -> str:
@@ -35,12 +23,12 @@ def _stderr(cell) -> str:
 
 
 def test_there_are_notebooks():
-    assert len(NOTEBOOKS) >= 1
+    assert notebooks(), "no notebooks in notebooks/"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_blank_notebook_runs_and_every_exercise_test_fails(path, tmp_path, offline_env):
-    nb = runner.execute(runner.read(path), tmp_path, allow_errors=True, env=offline_env)
+@pytest.mark.parametrize("path", notebook_params())
+def test_blank_notebook_runs_and_every_exercise_test_fails(path, notebook_runs):
+    nb = notebook_runs.blank(path).nb
     answers = {id(c) for c in authoring.answer_cells(nb).values()}
     tests = {id(c) for c in authoring.test_cells(nb).values()}
     assert tests, f"{path.name} has no graded test cells"
@@ -57,10 +45,9 @@ def test_blank_notebook_runs_and_every_exercise_test_fails(path, tmp_path, offli
             )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_solved_notebook_passes_every_visible_and_hidden_test(path, tmp_path, offline_env):
-    nb = authoring.build(path, SOLUTIONS, "solved")
-    nb = runner.execute(nb, tmp_path, allow_errors=True, env=offline_env)
+@pytest.mark.parametrize("path", notebook_params())
+def test_solved_notebook_passes_every_visible_and_hidden_test(path, notebook_runs):
+    nb = notebook_runs.solved(path).nb
     assert runner.errors(nb) == {}
     for grade_id, cell in authoring.test_cells(nb).items():
         printed = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")

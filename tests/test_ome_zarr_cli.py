@@ -18,3 +18,12 @@ def test_the_tool_of_this_environment_is_found():
 def test_a_failing_command_says_what_went_wrong(tmp_path):
     with pytest.raises(ome_zarr_cli.OmeZarrError, match=r"ome_zarr download .* failed \(exit"):
         ome_zarr_cli.run("download", str(tmp_path / "nothing.zarr"), f"--output={tmp_path}")
+
+
+def test_the_tool_leaves_the_notebooks_logging_as_it_was():
+    import logging
+
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level, logging.getLogger("s3fs").level)
+    ome_zarr_cli.run("--help")
+    assert (root.handlers[:], root.level, logging.getLogger("s3fs").level) == before

@@ -4,7 +4,8 @@
 tests fail when a derived file (environment.yml, binder/) was not regenerated
 after a pin changed, when a pin is not exact, when the running environment is
 not the pinned one, and (``-m slow``) when a runtime pin has no wheel for a
-supported CPython on x86-64 Linux.
+supported CPython on x86-64 Linux (that one downloads from pip's package
+index: marked ``package_index``, it is skipped when the index cannot be reached).
 """
 
 from __future__ import annotations
@@ -212,10 +213,17 @@ def _accepted_tags(python_version: str) -> set:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("python_version", SLOW_PYTHONS)
+@pytest.mark.package_index
+@pytest.mark.parametrize(
+    "python_version",
+    # Mostly waiting on the network: a group each, so pytest-xdist can run them beside other work.
+    [pytest.param(v, marks=pytest.mark.xdist_group(f"wheels-{v}")) for v in SLOW_PYTHONS],
+)
 def test_runtime_pins_have_linux_wheels(python_version, tmp_path, record_property):
-    dest = tmp_path / "wheels"
-    command = pins.pip_download_command(python_version, dest)
+    dest, built = tmp_path / "wheels", tmp_path / "built"
+    subprocess.run(pins.sdist_wheel_command(built), check=True, capture_output=True, timeout=300)
+    assert sorted(_name(w.name.split("-")[0]) for w in built.glob("*.whl")) == sorted(pins.SDIST_ONLY)
+    command = pins.pip_download_command(python_version, dest, find_links=built)
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, timeout=840)
     seconds = time.perf_counter() - started

@@ -13,45 +13,26 @@ notebook in ``notebooks/`` (solved, offline):
   by a marker in the environment the kernel passes on, so one that was
   orphaned (re-parented to init) is found too;
 * the committed notebook has no outputs and no execution counts.
+
+The first Restart & Run All is the session's shared solved run
+(``tests/notebook_runs.py``, where the audit lives); the second runs here, in
+its working directory.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import psutil
 import pytest
-from nbclient import NotebookClient
 
-from course_utils import authoring, runner
-
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-SOLUTIONS = REPO / "solutions"
-MARKER = "COURSE_RERUN_TEST"
-EXIT_GRACE_SECONDS = 10
-
-# Helpers the Python runtime starts once per interpreter and stops with it.
-BENIGN_CHILDREN = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
-
-
-def _ids(path: Path) -> str:
-    return path.stem
-
+from course_utils import authoring
+from notebook_runs import SOLUTIONS, files, notebook_params, run_audited
 
 # --- committed without outputs (fast) -------------------------------------------
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "no notebooks in notebooks/"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
+@pytest.mark.parametrize("path", notebook_params())
 def test_notebook_is_committed_without_outputs(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     dirty = [
@@ -68,142 +49,27 @@ def test_notebook_is_committed_without_outputs(path):
 # --- running, audited ---------------------------------------------------------------
 
 
-@dataclass
-class Audit:
-    """What one run of a notebook did, beyond its outputs."""
-
-    errors: list[str] = field(default_factory=list)
-    new_ports: set = field(default_factory=set)
-    children: list[str] = field(default_factory=list)
-    survivors: list[str] = field(default_factory=list)
-
-    def problems(self) -> list[str]:
-        found = list(self.errors)
-        if self.new_ports:
-            found.append(f"listening ports left open when the notebook finished: {sorted(self.new_ports)}")
-        if self.children:
-            found.append(f"processes still running when the notebook finished: {self.children}")
-        if self.survivors:
-            found.append(f"processes alive after the kernel shut down: {self.survivors}")
-        return found
-
-
-def _marked(marker: str) -> list[psutil.Process]:
-    """Live processes whose environment carries ``MARKER=marker`` (the kernel and all it started)."""
-    found = []
-    for process in psutil.process_iter():
-        try:
-            if process.environ().get(MARKER) == marker and process.status() != psutil.STATUS_ZOMBIE:
-                found.append(process)
-        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
-            continue
-    return found
-
-
-def _listening(processes: list[psutil.Process]) -> set:
-    ports = set()
-    for process in processes:
-        try:
-            for connection in process.net_connections(kind="inet"):
-                if connection.status == psutil.CONN_LISTEN:
-                    ports.add((connection.laddr.ip, connection.laddr.port))
-        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
-            continue
-    return ports
-
-
-def _describe(process: psutil.Process) -> str:
-    try:
-        return f"{process.pid} {' '.join(process.cmdline())[:120]}"
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return str(process.pid)
-
-
-def _benign(process: psutil.Process) -> bool:
-    try:
-        command = " ".join(process.cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return True
-    return any(name in command for name in BENIGN_CHILDREN)
-
-
-def _cell_errors(cell) -> list[str]:
-    return [f"{o['ename']}: {o['evalue']}" for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-
-
-def run_audited(nb, workdir: Path, env: dict, *, each_cell_twice: bool = False) -> Audit:
-    """Run ``nb`` in a fresh kernel in ``workdir`` and watch ports and processes.
-
-    With ``each_cell_twice`` every code cell runs twice in a row. Errors of
-    every run of every cell are collected (a second run overwrites the
-    outputs of the first, so they are read after each).
-    """
-    marker = secrets.token_hex(8)
-    audit = Audit()
-    workdir.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(
-        nb, timeout=runner.DEFAULT_CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    try:
-        with client.setup_kernel(env={**os.environ, **env, MARKER: marker}):
-            kernel = psutil.Process(client.km.provisioner.process.pid)
-            baseline = _listening(_marked(marker))  # the kernel's own ZMQ ports
-            for index, cell in enumerate(client.nb.cells):
-                for attempt in range(2 if each_cell_twice and cell.cell_type == "code" else 1):
-                    client.execute_cell(cell, index)
-                    audit.errors += [f"cell {index} run {attempt + 1}: {e}" for e in _cell_errors(cell)]
-            audit.new_ports = _listening(_marked(marker)) - baseline
-            audit.children = [
-                _describe(p) for p in _marked(marker) if p.pid != kernel.pid and not _benign(p)
-            ]
-    finally:
-        deadline = time.monotonic() + EXIT_GRACE_SECONDS
-        while (alive := _marked(marker)) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        audit.survivors = [_describe(p) for p in alive]
-        for process in alive:  # started by this test's kernel: found by its marker
-            process.kill()
-        psutil.wait_procs(alive, timeout=EXIT_GRACE_SECONDS)
-    return audit
-
-
-def _report(what: str, audit: Audit) -> str:
-    return f"{what}:\n" + "\n".join(f"  - {problem.strip()[:400]}" for problem in audit.problems())
-
-
-def _files(workdir: Path) -> set[str]:
-    return {p.relative_to(workdir).as_posix() for p in workdir.rglob("*")}
-
-
-@pytest.fixture(scope="module")
-def offline_env(tmp_path_factory):
-    """Kernel environment: offline mode and a data cache shared by the module."""
-    return {"COURSE_OFFLINE": "1", "COURSE_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
-def test_restart_and_run_all_twice_in_the_same_directory(path, tmp_path, offline_env):
-    workdir = tmp_path / "work"
-    first = run_audited(authoring.build(path, SOLUTIONS, "solved"), workdir, offline_env)
-    assert not first.problems(), _report(f"first run of {path.name}", first)
-    after_first = _files(workdir)
-    second = run_audited(authoring.build(path, SOLUTIONS, "solved"), workdir, offline_env)
-    assert not second.problems(), _report(f"second run of {path.name} in the same directory", second)
-    assert _files(workdir) == after_first, (
+@pytest.mark.parametrize("path", notebook_params())
+def test_restart_and_run_all_twice_in_the_same_directory(path, notebook_runs, offline_env):
+    first = notebook_runs.solved(path)  # the session's solved run is the first run
+    assert not first.audit.problems(), first.audit.report(f"first run of {path.name}")
+    second = run_audited(authoring.build(path, SOLUTIONS, "solved"), first.workdir, offline_env)
+    assert not second.problems(), second.report(f"second run of {path.name} in the same directory")
+    after_second = files(first.workdir)
+    assert after_second == first.files, (
         f"{path.name} leaves different files behind when run again: "
-        f"new {sorted(_files(workdir) - after_first)}, gone {sorted(after_first - _files(workdir))}"
+        f"new {sorted(after_second - first.files)}, gone {sorted(first.files - after_second)}"
     )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
+@pytest.mark.parametrize("path", notebook_params())
 def test_each_code_cell_runs_twice_in_a_row(path, tmp_path, offline_env):
     audit = run_audited(
         authoring.build(path, SOLUTIONS, "solved"), tmp_path / "work", offline_env, each_cell_twice=True
     )
-    assert not audit.problems(), _report(f"{path.name}, every code cell run twice", audit)
+    assert not audit.problems(), audit.report(f"{path.name}, every code cell run twice")
 
 
 # --- the audit itself catches what it should (fast) ------------------------------

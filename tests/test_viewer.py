@@ -149,8 +149,8 @@ def test_chunks_in_view_counts_partly_covered_chunks_and_stops_at_the_edges():
 
 
 def test_fetched_by_level_sorts_a_log_by_level():
-    def request(path, sent, method="GET", status=200):
-        return Request(seq=0, method=method, path=path, query="", status=status, sent=sent, received=0,
+    def request(path, downloaded, method="GET", status=200):
+        return Request(seq=0, method=method, path=path, query="", status=status, downloaded=downloaded, uploaded=0,
                        started=0.0, seconds=0.0)
 
     log = [request("/img.zarr/.zattrs", 10), request("/img.zarr/zarr.json", 5, status=404),

@@ -105,7 +105,7 @@ def copy_description(namespace: Mapping[str, Any]) -> None:
         raise AnswerError("copy_description['chunks'] does not match the chunk shapes of the copy.", hint)
 
     counted = [
-        whole_number(n, f"copy_description['chunk_files'][{i}]", "472")
+        whole_number(n, f"copy_description['chunk_files'][{i}]", "100")
         for i, n in enumerate(_list_of(value["chunk_files"], "chunk_files", len(paths), "numbers of files"))
     ]
     if counted != files:

@@ -48,6 +48,25 @@ _ACCESS_DENIED = (
 )
 
 
+_SESSION: Any = None
+
+
+def _aio_session():
+    """One aiobotocore session for the S3 clients that :class:`LocalS3Server` makes in this process.
+
+    A client made from a new session loads and parses botocore's S3 service
+    model and endpoint rules again (about 0.2 s of CPU); clients of one
+    session share them. Each client (each filesystem) still has its own
+    connections, credentials and, in s3fs, its own cached listings.
+    """
+    global _SESSION
+    if _SESSION is None:
+        import aiobotocore.session
+
+        _SESSION = aiobotocore.session.AioSession()
+    return _SESSION
+
+
 def _is_signed(environ: dict) -> bool:
     if environ.get("HTTP_AUTHORIZATION"):
         return True
@@ -129,7 +148,26 @@ def build_app(config: dict[str, Any]):
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass
 
-    moto = DomainDispatcherApplication(create_backend_app)
+    class RememberingDispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, remembering which backend answers for each host name.
+
+        moto 5.2.5 looks the backend up again for every request, listing its
+        own package folder and testing each of its ~180 entries with a
+        ``stat`` (``backends.list_of_moto_modules``) before matching the URL
+        patterns: almost half of a small GET's time in the server. The answer
+        depends on the host name only (calls come under the dispatcher's lock).
+        """
+
+        def __init__(self, create_app: Callable) -> None:
+            super().__init__(create_app)
+            self._backend_of: dict[Any, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host not in self._backend_of:
+                self._backend_of[host] = super().get_backend_for_host(host)
+            return self._backend_of[host]
+
+    moto = RememberingDispatcher(create_backend_app)
     internal = Client(moto)  # in-process requests: set-up work is not counted
     port_box: list[int] = []
 
@@ -247,7 +285,7 @@ class LocalS3Server(LocalServer):
         import s3fs
 
         options = self.anonymous_storage_options if anonymous else self.storage_options
-        return s3fs.S3FileSystem(skip_instance_cache=True, **options)
+        return s3fs.S3FileSystem(skip_instance_cache=True, session=_aio_session(), **options)
 
     def zarr_store(self, key: str = "", *, bucket: str | None = None, read_only: bool = False,
                    anonymous: bool = False):
@@ -256,7 +294,8 @@ class LocalS3Server(LocalServer):
 
         options = self.anonymous_storage_options if anonymous else self.storage_options
         return FsspecStore.from_url(
-            self.url(key, bucket=bucket), storage_options=options, read_only=read_only or anonymous
+            self.url(key, bucket=bucket), storage_options={**options, "session": _aio_session()},
+            read_only=read_only or anonymous,
         )
 
     @property

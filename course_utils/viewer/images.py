@@ -16,8 +16,10 @@ with every level sharded (Zarr v3 ``sharding_indexed``).
 :func:`viewer_site` puts the three images the lesson shows under one
 folder, so that one web server serves them all: the slide, the IDR 6001240
 stand-in (:func:`course_utils.standins.idr_6001240`, OME-Zarr 0.4) and its
-sharded 0.5 copy. It is written once into the course's data cache and
-reused; a half-written site is never visible under its final name.
+sharded 0.5 copy (:func:`course_utils.standins.idr_6001240_sharded`, the
+2024 challenge's layout), the two stand-ins as links into the same data
+cache. It is written once into the course's data cache and reused; a
+half-written site is never visible under its final name.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ SLIDE_CHUNK = 512
 SLIDE_LEVELS = 6
 #: Physical size of a level-0 pixel, micrometres.
 SLIDE_PIXEL_SIZE_UM = 0.5
-#: Bump when a writer changes, so an old cached site is not reused.
-GENERATION = 1
+#: Bump when a writer changes, so an old cached site is not reused (2: the IDR stand-ins linked).
+GENERATION = 2
 
 _CELL = 32  # side of the grid cell that holds at most one nucleus, in level-0 pixels
 _STRIP = 512  # rows of level 0 generated at a time
@@ -279,19 +281,52 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copy2(source, target)
 
 
+def _place(source: Path, target: Path) -> None:
+    """Put the store ``source`` at ``target``: a relative symbolic link, else a hard-linked copy.
+
+    A link is one entry whatever the store holds (the IDR stand-in has over
+    4,000 files and folders, each a slow file-system operation on a busy
+    disk); where links cannot be made (some Windows set-ups) the files are
+    hard-linked, or copied.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.symlink(os.path.relpath(source, target.parent), target, target_is_directory=True)
+    except (OSError, NotImplementedError):
+        shutil.copytree(source, target, copy_function=_link_or_copy)
+
+
 def _write_site(root: Path) -> None:
     from course_utils import standins
 
     site = Site(root)
     write_slide(site.store("slide"))
-    idr = standins.idr_6001240()
-    shutil.copytree(idr.store, site.store("idr"), copy_function=_link_or_copy)  # same cache: no second copy
-    sharded_copy(site.store("idr"), site.store("idr_sharded"))
+    # The IDR stand-ins of notebook 05, from the same cache: OME-Zarr 0.4, and the sharded
+    # OME-Zarr 0.5 copy the 2024 challenge made of it (one shard per level).
+    _place(standins.idr_6001240().store, site.store("idr"))
+    _place(standins.idr_6001240_sharded().store, site.store("idr_sharded"))
 
 
-def _cached(root: Path, write: Callable[[Path], None], marker: str) -> Path:
-    """``root``, written by ``write(folder)`` in a staging folder first, unless it is already there."""
-    if (root / marker).is_file():
+def _site_complete(root: Path) -> bool:
+    """The site is written, and the stand-ins it links to are still there."""
+    site = Site(root)
+    return (root / ".complete").is_file() and (site.store("idr") / ".zattrs").is_file() and (
+        site.store("idr_sharded") / "zarr.json"
+    ).is_file()
+
+
+def _cached(root: Path, write: Callable[[Path], None], marker: str,
+            done: Callable[[Path], bool] | None = None) -> Path:
+    """``root``, written by ``write(folder)`` in a staging folder first, unless it is already there.
+
+    ``done(root)`` says whether it is (by default: the file ``marker`` exists
+    in it); the staging folder gets ``marker`` when ``write`` has finished.
+    """
+    if done is None:
+        def done(folder: Path) -> bool:
+            return (folder / marker).is_file()
+
+    if done(root):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}."))
@@ -302,7 +337,7 @@ def _cached(root: Path, write: Callable[[Path], None], marker: str) -> Path:
         try:
             os.replace(staging, root)
         except OSError:  # another process finished first, or a broken copy is in the way
-            if not (root / marker).is_file():
+            if not done(root):
                 shutil.rmtree(root, ignore_errors=True)
                 os.replace(staging, root)
     finally:
@@ -315,4 +350,4 @@ def viewer_site() -> Site:
     from course_utils import data
 
     root = data.cache_dir() / f"viewer-site-g{GENERATION}"
-    return Site(_cached(root, _write_site, ".complete"))
+    return Site(_cached(root, _write_site, ".complete", _site_complete))

@@ -280,5 +280,5 @@ def fetched_by_level(log: Iterable[Any], prefix: str, levels: Sequence[Level]) -
         else:
             row = rows[index]
         row["requests"] += 1
-        row["bytes"] += request.sent
+        row["bytes"] += request.downloaded
     return [*rows.values(), metadata, other]

@@ -53,9 +53,11 @@ class Stored(bytes):
 
 def test_an_answer_that_equals_anything_does_not_pass_a_visible_check():
     root = b'{"attributes": {"ome": {"multiscales": [{"datasets": [{"path": "0"}]}]}}}'
-    keys = {"zarr.json": Stored(root), "0/zarr.json": Stored(b"{}"), "0/c/0/0": Stored(b""), "0/c/0/1": Stored(b"")}
-    check.scale0_chunk_keys({"scale0_chunk_keys": 2, "keys_v05": keys})  # the real answer passes
-    namespace = {"scale0_chunk_keys": Anything(0), "keys_v05": keys}
+    array = b'{"shape": [2, 3], "chunk_grid": {"configuration": {"chunk_shape": [2, 2]}}}'
+    keys = {"zarr.json": Stored(root), "0/zarr.json": Stored(array), "0/c/0/0": Stored(b""), "0/c/0/1": Stored(b"")}
+    lesson = {"keys_v05": keys, "image": np.zeros((4, 4)), "LABEL_CHUNKS": (2, 2), "OBJECT_BOX": (slice(1, 3), slice(0, 2))}
+    check.scale0_chunk_keys({"scale0_chunk_keys": 2, "label_chunk_keys": 2, **lesson})  # the real answers pass
+    namespace = {"scale0_chunk_keys": Anything(0), "label_chunk_keys": Anything(0), **lesson}
     with pytest.raises(feedback.AnswerError):
         check.why_many_keys({"why_many_keys": Letter("B")})
     with pytest.raises(feedback.AnswerError, match="whole number|chunks"):

@@ -138,8 +138,7 @@ def _grade(settings: Settings, package: Package, plans: list[Plan], install, lis
         return
     with dispatch.connect(settings.workers, settings.scheduler) as (client, where):
         listener.connected(where, dispatch.dashboard(client))
-        dispatch.run(client, package, plans, install, listener=listener,
-                     stuck_seconds=2 * settings.limits.notebook_seconds + dispatch.STUCK_SLACK_SECONDS)
+        dispatch.run(client, package, plans, install, listener=listener)
 
 
 def _package(settings: Settings, found: course.Assignment, snapshot: Path) -> Package:

@@ -1,8 +1,8 @@
 """What a dask worker must share with the client before it grades anything: the course, the pins, the sandbox.
 
 A submission graded on another machine must get the grade this machine
-would give. So every worker is checked, before its first job and again by
-each job it runs (:func:`admit`), against the client's :func:`identity`:
+would give. So every worker is checked as it joins, before its first job
+(:func:`admit`), against the client's :func:`identity`:
 
 - the same ``course_utils`` package, file for file (a digest of its
   source: the checks, the grading code, the data stand-ins);
@@ -11,9 +11,9 @@ each job it runs (:func:`admit`), against the client's :func:`identity`:
 - the sandbox the client grades with (``namespaces``, ``user-namespaces``;
   or ``none`` when asked for by name) works there.
 
-A worker that differs is refused (:class:`WorkerRefused`, with what
-differs) and given no work; :mod:`course_utils.grading.dispatch` says so on
-the instructor's terminal. Standard library and ``packaging`` only: a
+A worker that differs is refused (:func:`admit` says what differs) and
+given no work: :class:`course_utils.grading.dispatch.Admission` runs the
+check on every worker, and the instructor's terminal names it. Standard library and ``packaging`` only: a
 worker runs this before it loads any of the grading machinery.
 """
 
@@ -29,18 +29,6 @@ from pathlib import Path
 DISTRIBUTION = "course-utils"
 EXTRAS = ("course",)
 """The extras whose pins a grading worker must match (the test tools do not grade)."""
-
-
-class WorkerRefused(RuntimeError):
-    """A worker that differs from the client (its course, its pins, its sandbox) and must not grade."""
-
-    def __init__(self, worker: str, reason: str):
-        super().__init__(f"worker {worker} refused: {reason}")
-        self.worker = worker
-        self.reason = reason
-
-    def __reduce__(self):
-        return (type(self), (self.worker, self.reason))
 
 
 @functools.lru_cache(maxsize=None)

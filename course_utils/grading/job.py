@@ -15,10 +15,9 @@
   flags, nbgrader's ``timestamp.txt``, the student's extension. Plain data:
   a worker needs nothing from the course directory, which may be on
   another machine.
-- :func:`run`: what a worker does with a job. It refuses to grade on a
-  worker that differs from the client
-  (:class:`~course_utils.grading.identity.WorkerRefused`), warms that
-  machine's caches once, then :func:`grade`: the notebook is read and
+- :func:`run`: what a worker does with a job (only a worker that matches
+  the client gets one: :class:`course_utils.grading.dispatch.Admission`).
+  It warms that machine's caches once, then :func:`grade`: the notebook is read and
   repaired (:func:`course_utils.grading.audit.audit`), put into a temporary
   nbgrader course of its own, and nbgrader's own ``autograde`` runs there
   with the course's configuration (sandboxed kernel, limits).
@@ -134,12 +133,9 @@ class Result:
 
 
 def run(job: Job) -> Result:
-    """What a worker runs: refuse if this worker differs from the client, warm its caches once, grade."""
-    from course_utils.grading import identity, warm
+    """What a dask task runs on a worker (admitted by :class:`course_utils.grading.dispatch.Admission`): warm its caches once, grade."""
+    from course_utils.grading import warm
 
-    reason = identity.admit(job.package.identity, job.package.isolation)
-    if reason:
-        raise identity.WorkerRefused(identity.where(), reason)
     if job.package.warm:
         warm.warm_from(job.package.warm, Path(job.package.data_dir) if job.package.data_dir else None)
     return grade(job)

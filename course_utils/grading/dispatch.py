@@ -260,7 +260,7 @@ def run(client, package, plans: list, install: Callable, *, listener: Listener |
                 installed.add(result.student)
                 install(result)
 
-        completed = as_completed([submit() for _ in range(min(len(waiting), 2 * threads + 1))])
+        completed = as_completed([submit() for _ in range(min(len(waiting), 2 * threads + 1))], loop=client.loop)
         try:
             for future in completed:
                 plan = running.pop(future)

@@ -54,35 +54,50 @@ def _upload_limits(args: argparse.Namespace) -> UploadLimits:
     )
 
 
+def _count(text: str) -> int:
+    """argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
+    return value
+
+
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr, flush=True)
     return FAILED
 
 
 class Progress:
-    """The instructor's view of a run (a :class:`~course_utils.grading.dispatch.Listener`).
+    """The instructor's view of a run (a :class:`~course_utils.grading.dispatch.Listener`), on stderr.
 
-    On a terminal: a rich progress bar (graded, failed, remaining, ETA)
-    under one line per submission. Elsewhere (a log file, a pipe): the lines
-    alone.
+    On a terminal: a rich progress bar (done of total, graded, failed,
+    remaining, ETA) under one line per submission. Elsewhere (a log file, a
+    pipe, CI): the lines alone, each with its count. Standard output keeps
+    the run's own lines (the sandbox, the limits, the last line).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         from rich.console import Console
 
-        self.console = Console(highlight=False, soft_wrap=True, emoji=False)
+        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
         self.bar = None
         self.task = None
         self.counts = {"graded": 0, "failed": 0}
         self.total = 0
 
     def line(self, text: str) -> None:
+        """One line above the bar (or alone, off a terminal)."""
         self.console.print(text, markup=False)
 
     def connected(self, where: str, dashboard: str | None) -> None:
+        """Where the jobs run, and the dask dashboard's address when there is one."""
         self.line(f"grading on {where}" + (f"; dask dashboard: {dashboard}" if dashboard else ""))
 
     def planned(self, total: int, current: int) -> None:
+        """Start the bar for ``total`` submissions (on a terminal)."""
         self.total = total
         if current:
             self.line(f"{current} submission(s) already graded from the same files are kept "
@@ -100,18 +115,21 @@ class Progress:
             self.task = self.bar.add_task("grading", total=total, graded=0, failed=0, remaining=total)
 
     def graded(self, result) -> None:
+        """One more submission in: its line, and the bar moves."""
         from course_utils.grading import status
 
         self.counts["graded" if result.report.status == status.GRADED else "failed"] += 1
-        self.line(f"{result.student:24} {result.report.summary()}")
+        done = sum(self.counts.values())
+        self.line(f"[{done}/{self.total}] {result.student:24} {result.report.summary()}")
         if self.bar is not None:
-            done = sum(self.counts.values())
             self.bar.update(self.task, completed=done, remaining=max(0, self.total - done), **self.counts)
 
     def said(self, message: str) -> None:
+        """A line the instructor must read (a refused worker)."""
         self.line(message)
 
     def done(self) -> None:
+        """Stop the bar (the run ended or stopped)."""
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
@@ -288,7 +306,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     """Where and how the submissions are graded."""
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=int, default=None,
+        "--workers", type=_count, default=None,
         help="worker processes of the LocalCluster started on this machine (default: one more than the cores; "
         "0: no cluster, one submission at a time in this process)",
     )

@@ -50,6 +50,8 @@ from course_utils.grading import identity
 
 WAIT_FOR_WORKERS_SECONDS = 60
 """How long a run on a scheduler waits for its first worker."""
+CONNECT_SECONDS = 20
+"""How long connecting to a scheduler named by ``--scheduler`` may take."""
 PLUGIN_NAME = "course-utils-admission"
 
 
@@ -104,7 +106,7 @@ def connect(workers: int, scheduler: str | None = None) -> Iterator[tuple[object
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout=30, set_as_default=False)
+            client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as error:
             raise ClusterUnavailable(f"cannot reach the dask scheduler at {scheduler}: {error}") from None
         try:

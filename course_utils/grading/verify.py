@@ -169,6 +169,7 @@ def _withhold(main: Path, assignment, result, test, outcome: str, message: str) 
     rep = result.report
     gradebook.set_auto_score(main / "gradebook.db", assignment.name, assignment.notebook_id, result.student,
                              test.grade_id, 0.0)
+    gradebook.set_flagged(main / "gradebook.db", assignment.name, assignment.notebook_id, result.student)
     rep.score -= test.score
     if outcome == answers.FAIL:
         test.reason = f"hidden test failed on a clean copy of the lesson{': ' + message if message else ''}"

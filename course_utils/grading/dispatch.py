@@ -121,8 +121,8 @@ def connect(workers: int, scheduler: str | None = None) -> Iterator[tuple[object
         processes=True,
         host="127.0.0.1",
         scheduler_port=0,
-        # the dashboard needs bokeh, which the course does not pin: without it there is none
-        dashboard_address="127.0.0.1:0" if importlib.util.find_spec("bokeh") else None,
+        # the scheduler's HTTP server (its dashboard, with bokeh installed) on a free port of 127.0.0.1
+        dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
     try:
@@ -135,10 +135,14 @@ def connect(workers: int, scheduler: str | None = None) -> Iterator[tuple[object
         cluster.close()
 
 
+def _has_bokeh() -> bool:
+    return importlib.util.find_spec("bokeh") is not None
+
+
 def dashboard(client) -> str | None:
     """The dask dashboard's address, if the scheduler serves one (it needs bokeh where the scheduler runs)."""
     try:
-        if "dashboard" in client.scheduler_info().get("services", {}):
+        if "dashboard" in client.scheduler_info().get("services", {}) and client.run_on_scheduler(_has_bokeh):
             return client.dashboard_link
     except Exception:  # noqa: BLE001  (no dashboard is no reason to stop)
         pass

@@ -207,7 +207,12 @@ def admit(client, expected: dict, isolation: str, listener: Listener) -> int:
     except TimeoutError:
         raise RunStopped(f"no dask worker joined within {WAIT_FOR_WORKERS_SECONDS} s; start one on each grading "
                          "machine with: dask worker " + str(client.scheduler.address)) from None
-    client.register_plugin(Admission(expected, isolation), name=PLUGIN_NAME)
+    try:
+        client.register_plugin(Admission(expected, isolation), name=PLUGIN_NAME)
+    except Exception as error:  # noqa: BLE001  (a worker without the course cannot even load the check)
+        # the scheduler keeps the plugin for the workers that could load it; the verdicts below name the others
+        listener.said(f"a worker could not load the admission check ({type(error).__name__}: {error}); "
+                      "install the course on every worker: pip install -e \".[course]\"")
     verdicts = client.run(_verdict, on_error="return")
     threads = client.nthreads()
     admitted = 0

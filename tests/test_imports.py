@@ -1,128 +1,75 @@
-"""How course_utils imports: no cycle between its modules, nothing heavy where a light command runs.
+"""course_utils: no two modules import each other, directly or round a circle.
 
-The import graph is read from the source (module-level ``import`` and
-``from ... import`` statements, the ones that run when a module is
-imported); what a command really loads is checked in a fresh interpreter.
+Imports inside functions count too: a lazy import hides a cycle at import
+time, but the two modules still cannot be understood (or moved) apart.
 """
 
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
+import graphlib
 from pathlib import Path
 
 import pytest
 
-import course_utils
-
-PACKAGE = Path(course_utils.__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
 
 
-def _modules() -> dict[str, Path]:
-    found = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        if "netguard" in parts:  # put on a kernel's PYTHONPATH as it is, never imported as course_utils.*
-            continue
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        found[name] = path
-    return found
+def _module_name(path: Path, package: Path) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """The course_utils modules ``name`` imports when it is imported (module level, TYPE_CHECKING aside)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    edges = set()
-
-    def visit(statements):
-        for node in statements:
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                continue
-            if isinstance(node, (ast.If, ast.Try)):
-                visit(node.body)
-                visit(getattr(node, "orelse", []))
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-                visit(getattr(node, "finalbody", []))
-            elif isinstance(node, ast.Import):
-                edges.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-                for alias in node.names:
-                    edges.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
-
-    visit(tree.body)
-    return {edge for edge in edges if edge in modules and edge != name}
+def _imported_names(path: Path, module: str) -> set[str]:
+    """Every dotted name ``path`` imports, relative imports resolved, ``from x import y`` as x and x.y."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return names
 
 
-def test_no_module_of_course_utils_imports_itself_back():
-    modules = _modules()
-    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
-    cycles = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def walk(node):
-        state[node] = 1
-        stack.append(node)
-        for target in sorted(graph[node]):
-            if state.get(target) == 1:
-                cycles.append(" -> ".join(stack[stack.index(target):] + [target]))
-            elif target not in state:
-                walk(target)
-        stack.pop()
-        state[node] = 2
-
-    for name in sorted(graph):
-        if name not in state:
-            walk(name)
-    assert cycles == []
+def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Module -> the modules of ``package`` it imports (a package's own ``__init__`` left out)."""
+    modules = {_module_name(path, package): path for path in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        for name in _imported_names(path, module):
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module and not module.startswith(name + "."):
+                targets.add(name)
+        graph[module] = targets
+    return graph
 
 
-def _loaded_after(code: str) -> dict:
-    """What a fresh interpreter has loaded, and its PATH, after running ``code``."""
-    probe = code + (
-        "\nimport json, os, sys\n"
-        "print(json.dumps({'modules': sorted(sys.modules), 'path': os.environ.get('PATH', '')}))"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def test_the_graph_sees_every_kind_of_import():
+    graph = import_graph()
+    assert "course_utils.keys" in graph["course_utils.checks.store_interface"]  # from course_utils.keys import ...
+    assert "course_utils.inspect.summary" in graph["course_utils.inspect.formats"]  # from .summary import ...
 
 
-HEAVY = ("course_utils.grading.", "dask", "distributed", "nbgrader", "nbconvert", "jupyter_client", "zarr")
+def test_no_import_cycle():
+    try:
+        graphlib.TopologicalSorter(import_graph()).prepare()
+    except graphlib.CycleError as error:
+        pytest.fail("import cycle: " + " -> ".join(error.args[1]))
 
 
-def test_inspect_loads_no_grading_code_and_no_dask(tmp_path):
-    loaded = _loaded_after(
-        "from course_utils import cli\n"
-        f"cli.main(['inspect', {str(tmp_path / 'nothing')!r}])\n"
-    )["modules"]
-    assert [m for m in loaded if m.startswith(("course_utils.grading", "dask", "distributed", "nbgrader"))] == []
-
-
-@pytest.mark.parametrize("module", ["course_utils.grading", "course_utils.grading.limits", "course_utils.grading.cli",
-                                    "course_utils.grading.identity", "course_utils.grading.plugins"])
-def test_light_grading_modules_load_nothing_heavy_and_change_nothing(module):
-    """The package, its constants, the command line's parser: no nbgrader, no dask, PATH as it was."""
-    before = _loaded_after("")
-    after = _loaded_after(f"import {module}")
-    new = set(after["modules"]) - set(before["modules"])
-    allowed = {"course_utils.grading", module, "course_utils.grading.limits", "course_utils.grading.plugins"}
-    assert [m for m in sorted(new) if m.startswith(HEAVY) and m not in allowed] == []
-    assert after["path"] == before["path"]
-
-
-def test_release_and_collect_take_no_option_they_would_ignore(capsys):
-    from course_utils import cli
-
-    for command in (["release", "--workers", "2"], ["release", "--isolation", "none"],
-                    ["collect", "x.zip", "--workers", "2"], ["collect", "x.zip", "--scheduler", "tcp://a:1"]):
-        with pytest.raises(SystemExit) as stopped:
-            cli.main(command)
-        assert stopped.value.code == 2
-        assert "unrecognized arguments" in capsys.readouterr().err
+def test_a_cycle_is_found(tmp_path):
+    """The check above can fail: two modules that import each other are reported."""
+    package = tmp_path / "course_utils"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from course_utils import b\n")
+    (package / "b.py").write_text("from .a import f\n")
+    with pytest.raises(graphlib.CycleError):
+        graphlib.TopologicalSorter(import_graph(package)).prepare()

@@ -18,9 +18,9 @@ What can go wrong, and what happens, with dask's own machinery:
   present and those that join later, and gives a worker the grading
   resource (:func:`resource`) only if it matches. Every task needs that
   resource, so the scheduler never sends a submission to a worker that
-  differs. The refused workers present at the start are named, each with
-  one line saying why; if none may grade, the run stops before grading
-  anything;
+  differs. Each refused worker is named, in one line saying why (those
+  present at the start, and those that join later); if none may grade at
+  the start, the run stops before grading anything;
 - **a worker that dies mid-task** (killed, out of memory, its machine
   gone): the scheduler runs the task again on another worker, and its
   result comes back once (one gradebook row); after
@@ -43,6 +43,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -186,10 +187,12 @@ class Admission(_WorkerPlugin):
         except Exception as error:  # noqa: BLE001  (a worker that cannot even check itself may not grade)
             self.reason = (f"the course cannot run there ({type(error).__name__}: {error}); install the same "
                            "commit of the course there: pip install -e \".[course]\"")
+        name = resource(self.expected, self.isolation)
         if self.reason is None:
-            await worker.set_resources(**{resource(self.expected, self.isolation): worker.state.nthreads})
+            await worker.set_resources(**{name: worker.state.nthreads})
         else:
             logging.getLogger("course_utils.grading").warning("this worker may not grade: %s", self.reason)
+            worker.log_event(name, {"worker": worker.address, "reason": self.reason})  # to the client, if listening
 
 
 def _verdict(dask_worker) -> str | None:
@@ -200,13 +203,27 @@ def _verdict(dask_worker) -> str | None:
 def admit(client, expected: dict, isolation: str, listener: Listener) -> int:
     """Register :class:`Admission` on the cluster; the admitted worker threads (:class:`RunStopped` if none).
 
-    Each refused worker is named to ``listener`` with why, in one line.
+    Each refused worker is named to ``listener`` with why, in one line:
+    those present now (their verdicts read with ``Client.run``), and those
+    that join later while this client runs (an event the plugin logs).
     """
     try:
         client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_SECONDS)
     except TimeoutError:
         raise RunStopped(f"no dask worker joined within {WAIT_FOR_WORKERS_SECONDS} s; start one on each grading "
                          "machine with: dask worker " + str(client.scheduler.address)) from None
+    named: set[str] = set()
+    lock = threading.Lock()
+
+    def refused(address: str, reason: str) -> None:
+        with lock:
+            if address in named:
+                return
+            named.add(address)
+        listener.said(f"refused worker {address}: {reason}")
+
+    # workers that join later are checked by the plugin as they join; their refusal comes as an event
+    client.subscribe_topic(resource(expected, isolation), lambda event: refused(event[1]["worker"], event[1]["reason"]))
     try:
         client.register_plugin(Admission(expected, isolation), name=PLUGIN_NAME)
     except Exception as error:  # noqa: BLE001  (a worker without the course cannot even load the check)
@@ -222,7 +239,7 @@ def admit(client, expected: dict, isolation: str, listener: Listener) -> int:
         if verdict is None:
             admitted += threads.get(address, 0)
         else:
-            listener.said(f"refused worker {address}: {verdict}")
+            refused(address, verdict)
     if not admitted:
         raise RunStopped("no worker of the cluster may grade: every worker differs from this machine (see above)")
     return admitted

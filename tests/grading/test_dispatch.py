@@ -145,6 +145,30 @@ def test_a_cluster_of_mismatched_workers_grades_nothing(cluster, tmp_path, cours
     assert not (course_dir / "autograded").exists()
 
 
+def test_a_worker_that_joins_later_is_checked_as_it_joins_and_named(cluster, tmp_path):
+    """Admission is a worker plugin: a mismatched worker joining mid-run gets no grading resource and is named."""
+    from course_utils.grading.plugins import sandbox
+
+    isolation = sandbox.require("auto")
+    cluster.start_scheduler()
+    cluster.start_worker("good")
+    cluster.wait_for_workers(1)
+    recorder = Recorder()
+    with cluster.client() as client:
+        assert dispatch.admit(client, identity.identity(), isolation, recorder) == 1
+        assert recorder.lines == []
+        cluster.start_worker("late", {"PYTHONPATH": str(mismatched_course(tmp_path / "other"))})
+        client.wait_for_workers(2, timeout=120)
+        deadline = time.monotonic() + 60
+        while not recorder.lines and time.monotonic() < deadline:
+            time.sleep(0.2)
+        name = dispatch.resource(identity.identity(), isolation)
+        resources = {info["name"]: info.get("resources", {}) for info in client.scheduler_info(n_workers=-1)["workers"].values()}
+    cluster.remember()
+    assert len(recorder.lines) == 1 and "course_utils is not the same code" in recorder.lines[0]
+    assert resources["good"] == {name: 1} and name not in resources["late"]
+
+
 def test_a_cluster_that_goes_away_stops_the_run_and_the_next_run_grades_the_rest(cluster, course_dir, release,
                                                                                  exercises, data_dir):
     """The scheduler is stopped after the first grade: the run lists who is graded; run again, only the rest."""

@@ -36,8 +36,8 @@ OK, ATTENTION, FAILED = 0, 1, 2
 def _limits(args: argparse.Namespace) -> Limits:
     base = Limits()
     return Limits(
-        cell_seconds=args.cell_timeout or base.cell_seconds,
-        notebook_seconds=args.notebook_timeout or base.notebook_seconds,
+        cell_seconds=max(1, round(args.cell_timeout)) if args.cell_timeout else base.cell_seconds,
+        notebook_seconds=max(1, round(args.notebook_timeout)) if args.notebook_timeout else base.notebook_seconds,
         memory_bytes=int(args.memory_gib * GIB) if args.memory_gib else base.memory_bytes,
         file_bytes=base.file_bytes,
         output_bytes=base.output_bytes,
@@ -62,6 +62,17 @@ def _count(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    """argparse type: a number above 0 (a limit of 0 or less would stop every submission at once)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, not {text!r}")
     return value
 
 
@@ -289,15 +300,15 @@ def _course_option(parser: argparse.ArgumentParser) -> None:
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
     """What one submission may use (``release`` writes them into the course's nbgrader configuration)."""
-    parser.add_argument("--cell-timeout", type=int, default=None, help=f"seconds per cell (default {Limits.cell_seconds})")
+    parser.add_argument("--cell-timeout", type=_positive, default=None, help=f"seconds per cell (default {Limits.cell_seconds})")
     parser.add_argument(
-        "--notebook-timeout", type=int, default=None, help=f"seconds per notebook (default {Limits.notebook_seconds})"
+        "--notebook-timeout", type=_positive, default=None, help=f"seconds per notebook (default {Limits.notebook_seconds})"
     )
     parser.add_argument(
-        "--memory-gib", type=float, default=None, help=f"memory per kernel in GiB (default {Limits.memory_bytes / GIB:g})"
+        "--memory-gib", type=_positive, default=None, help=f"memory per kernel in GiB (default {Limits.memory_bytes / GIB:g})"
     )
     parser.add_argument(
-        "--scratch-mib", type=float, default=None,
+        "--scratch-mib", type=_positive, default=None,
         help=f"private /tmp + /dev/shm per kernel in MiB (default {Limits.scratch_bytes / MIB:g})",
     )
 
@@ -330,11 +341,11 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
 
 def _upload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--max-file-mib", type=float, default=None,
+        "--max-file-mib", type=_positive, default=None,
         help=f"largest notebook (or file in an uploaded zip), uncompressed (default {UploadLimits.file_bytes / MIB:g})",
     )
     parser.add_argument(
-        "--max-upload-mib", type=float, default=None,
+        "--max-upload-mib", type=_positive, default=None,
         help=f"largest upload, everything in it uncompressed (default {UploadLimits.upload_bytes / MIB:g})",
     )
 

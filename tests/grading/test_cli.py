@@ -49,6 +49,10 @@ def test_progress_goes_to_stderr_by_default():
     (["autograde", ASSIGNMENT, "--workers", "-2"], "expected a whole number, 0 or more"),
     (["autograde", ASSIGNMENT, "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not allowed with argument"),
     (["grade", "--workers", "many"], "expected a whole number"),
+    (["grade", "--cell-timeout", "-5"], "expected a number above 0"),
+    (["autograde", ASSIGNMENT, "--memory-gib", "0"], "expected a number above 0"),
+    (["collect", "x.zip", "--max-file-mib", "nan"], "expected a number above 0"),
+    (["release", "--notebook-timeout", "inf"], "expected a number above 0"),
 ])
 def test_bad_options_are_one_line_from_argparse(arguments, words, capsys):
     with pytest.raises(SystemExit) as stopped:

@@ -166,7 +166,9 @@ def _stopped(stop) -> int:
     """A run that stopped before the end: who was graded, who was not, what to do; exit code 2."""
     print(f"graded ({len(stop.graded)}): {', '.join(stop.graded) or 'nobody'}", flush=True)
     print(f"not graded ({len(stop.left)}): {', '.join(stop.left) or 'nobody'}", flush=True)
-    print("Run the same command again: it grades only those not graded, then the second look, the feedback "
+    first = "Fix the workers named above (the same commit of the course, pip install -e \".[course]\"), then run" \
+        if stop.reason.startswith("no worker") else "Run"
+    print(f"{first} the same command again: it grades only those not graded, then the second look, the feedback "
           "and the grades CSV.", flush=True)
     return _error(f"the run stopped: {stop.reason}; {len(stop.graded)} graded, {len(stop.left)} not graded")
 

@@ -128,20 +128,25 @@ def test_two_dask_workers_grade_a_class_and_a_killed_worker_costs_nothing(cluste
     assert len(refused) == 1 and "refused" in refused[0] and "course_utils is not the same code" in refused[0]
 
 
-def test_a_cluster_of_mismatched_workers_grades_nothing(cluster, tmp_path, course_dir, release, exercises, data_dir):
-    """Every worker differs: the run stops before grading anything, with one line per worker and why."""
+def test_a_cluster_of_mismatched_workers_grades_nothing(cluster, tmp_path, course_dir, release, exercises, capsys):
+    """Every worker differs: ``course-utils autograde --scheduler`` stops before grading, one line per worker, exit 2."""
+    from course_utils import cli
+    from course_utils.grading import cli as grading_cli
+
     _write(course_dir, release, exercises, {"ann": "full"})
     cluster.start_scheduler()
     cluster.start_worker("other-course", {"PYTHONPATH": str(mismatched_course(tmp_path / "other"))})
     cluster.wait_for_workers(1)
-    recorder = Recorder()
-    with pytest.raises(dispatch.RunStopped) as stopped:
-        autograde(replace(settings_for(course_dir, data_dir, 0), scheduler=cluster.address), ASSIGNMENT,
-                  listener=recorder)
+    code = cli.main(["autograde", ASSIGNMENT, "--course", str(course_dir), "--scheduler", cluster.address])
     cluster.remember()
-    assert "no worker of the cluster may grade" in stopped.value.reason
-    assert stopped.value.left == ["ann"] and stopped.value.graded == []
-    assert len(recorder.lines) == 1 and "\n" not in recorder.lines[0]
+    printed = capsys.readouterr()
+    assert code == grading_cli.FAILED
+    refused = [line for line in printed.err.splitlines() if line.startswith("refused worker")]
+    assert len(refused) == 1 and "course_utils is not the same code" in refused[0]
+    errors = [line for line in printed.err.splitlines() if line.startswith("error: ")]
+    assert errors == ["error: the run stopped: no worker of the cluster may grade: every worker differs from this "
+                      "machine (see above); 0 graded, 1 not graded"]
+    assert "not graded (1): ann" in printed.out and "Traceback" not in printed.out + printed.err
     assert not (course_dir / "autograded").exists()
 
 

@@ -59,6 +59,10 @@ OFFLINE_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
 """Environment of every grading kernel."""
+UNSET_ENV = ("MALLOC_TRIM_THRESHOLD_",)
+"""Variables a grading kernel must not inherit: a dask nanny sets this one in its workers
+(``distributed.nanny.pre-spawn-environ``), and it changes how glibc hands memory back, so a
+kernel under the memory limit would behave differently on a dask worker than elsewhere."""
 
 
 def copy_home(template: Path, home: Path) -> None:
@@ -145,6 +149,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "writable": [str(scratch), *([cwd] if cwd else []), *self.writable],
             "hide": list(self.hide),
             "env": env,
+            "unset": list(UNSET_ENV),
             "make_dirs": [str(home), str(data_copy), str(home / ".config" / "matplotlib")],
         }
 

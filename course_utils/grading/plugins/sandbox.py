@@ -391,6 +391,8 @@ def launch(policy: dict, command: list[str]) -> None:
     elif isolation != NONE:
         raise SandboxError(0, f"unknown isolation {isolation!r}")
     apply_limits(policy)
+    for name in policy.get("unset", []):
+        os.environ.pop(name, None)
     os.environ.update(policy.get("env", {}))
     for path in policy.get("make_dirs", []):
         os.makedirs(path, exist_ok=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "grading"))
 
-KERNEL_MARKERS = ("ipykernel_launcher", "course_utils.grading.sandbox")
+KERNEL_MARKERS = ("ipykernel_launcher", "course_utils.grading.plugins.sandbox")
 
 
 def _sample(pid: int) -> tuple[int, int]:

@@ -77,8 +77,13 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
                         help="megabits per second shared by all downloads, and by all uploads (default: no cap)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every ``course-utils`` sub-command."""
+def build_parser(grading: bool = True) -> argparse.ArgumentParser:
+    """The argument parser for every ``course-utils`` sub-command (``grading=False``: without the grading ones).
+
+    The grading commands come from :mod:`course_utils.grading.cli`, which
+    is not imported at all for ``grading=False`` (``main`` runs a command of
+    this module, ``inspect`` say, without loading any of the grading code).
+    """
     parser = argparse.ArgumentParser(prog="course-utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -136,15 +141,28 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
     sync.set_defaults(run=_sync_notebooks)
 
-    from course_utils.grading.cli import add_commands as add_grading_commands
+    parser.own_commands = tuple(commands.choices)  # what main() runs without the grading code
+    if grading:
+        from course_utils.grading.cli import add_commands as add_grading_commands
 
-    add_grading_commands(commands)  # release, collect, autograde, feedback, export, grade
+        add_grading_commands(commands)  # release, collect, autograde, feedback, export, grade, accept
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the process exit code.
+
+    A command of this module (``inspect``, ``pins``, the servers,
+    ``sync-notebooks``) is parsed without the grading commands, so it
+    imports nothing of :mod:`course_utils.grading`; anything else (a
+    grading command, ``--help``, a mistake) gets the whole parser.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    light = build_parser(grading=False)
+    parser = light if first in light.own_commands and not any(arg in ("-h", "--help") for arg in argv[:argv.index(first)]) \
+        else build_parser()
+    args = parser.parse_args(argv)
     return args.run(args)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils as nbgrader_utils
 
 GRADING_KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution", "task")
 
@@ -74,13 +75,17 @@ def _nesting(text: str) -> int:
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:
-    """The notebook in ``path``; :class:`UnreadableNotebook` with a plain reason otherwise.
+    """The notebook in ``path``; :class:`UnreadableNotebook` with a plain reason otherwise (see :func:`parse_submission`)."""
+    return parse_submission(Path(path).read_bytes())
+
+
+def parse_submission(raw: bytes) -> nbformat.NotebookNode:
+    """The notebook in the bytes ``raw`` of a submitted file; :class:`UnreadableNotebook` with a plain reason otherwise.
 
     Never raises anything else for what a file holds: JSON nested deeper
     than :data:`MAX_NESTING` (which would exhaust Python's recursion) or too
     big to hold in memory is unreadable too.
     """
-    raw = Path(path).read_bytes()
     try:
         text = raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
@@ -142,10 +147,6 @@ def _repair_structure(nb) -> None:
 def _grade_id(cell) -> str | None:
     meta = cell.get("metadata", {}).get("nbgrader")
     return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
-def _is_locked_test(meta: dict) -> bool:
-    return bool(meta.get("grade")) and bool(meta.get("locked")) and not meta.get("solution")
 
 
 def audit(nb, release) -> Audit:
@@ -240,7 +241,8 @@ def _restore(cell, original, result: Audit) -> None:
     for key in ("deletable", "editable"):
         if key in original.metadata:
             cell.metadata[key] = original.metadata[key]
-    if _is_locked_test(wanted) and cell.source.strip() != original.source.strip():
+    locked_test = nbgrader_utils.is_grade(original) and nbgrader_utils.is_locked(original)
+    if locked_test and cell.source.strip() != original.source.strip():
         result.notes.append(
             f"The locked test cell '{grade_id}' was edited; the edits were discarded and the original tests were run."
         )

@@ -22,15 +22,13 @@ the student.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils.grading import lms, status, unpack
-from course_utils.grading.quota import UploadLimits
+from course_utils.grading import course, lms, status, unpack
+from course_utils.grading.limits import UploadLimits
 from course_utils.grading.status import READY
 
-_GRADE_ID = re.compile(rb'"grade_id"\s*:\s*"([^"\\]{1,200})"')
 
 
 def ignored(parts: tuple[str, ...]) -> bool:
@@ -227,8 +225,7 @@ def _inspect(candidate: Candidate, expected: str, grade_ids: set[str], limits: U
         candidate.reason = f"it could not be read from the archive ({unpack.why(error)})"
         candidate.is_assignment = named
         return
-    found = {m.decode("utf-8", "replace") for m in _GRADE_ID.findall(raw)}
-    candidate.is_assignment = named or bool(found & grade_ids)
+    candidate.is_assignment = named or bool(course.grade_ids_in_text(raw) & grade_ids)
 
 
 def _place(record, chosen: Candidate, target: Path, limits: UploadLimits) -> None:

@@ -1,125 +1,120 @@
 """Get submissions into ``submitted/<student>/<assignment>/``, the way nbgrader expects them.
 
-Two sources:
+:func:`collect` is the one way in, for ``course-utils collect`` and
+``course-utils grade`` alike: it recognises the assignment when it is not
+named (:func:`detect_assignment`), releases it if the course does not have
+it yet, and reads the download:
 
-- an LMS download (a zip of everyone's uploads, or a folder of them):
-  :func:`collect_download` hands it to :mod:`course_utils.grading.intake`,
-  which reads it without unpacking it, tells whose each upload is from the
-  LMS's names alone, takes each student's latest notebook, and refuses what
-  is too large, so that no upload can stop the class or pose as someone else;
-- a ``submitted/`` folder in nbgrader's layout (from JupyterHub's
-  ``nbgrader collect``, or copied by hand): :func:`collect_folder`.
+- an LMS download (a zip of everyone's uploads, or a folder of them, a
+  folder per student in nbgrader's layout included) goes to
+  :mod:`course_utils.grading.intake`, which reads it without unpacking it,
+  tells whose each upload is from the LMS's names alone, takes each
+  student's latest notebook, and refuses what is too large, so that no
+  upload can stop the class or pose as someone else;
+- the course's own ``submitted/`` folder (after JupyterHub's ``nbgrader
+  collect``, or filled by hand) is graded as it is.
 
 Students upload whatever they have, so :func:`choose_notebook` decides,
 for a ``submitted/`` folder that did not come through intake, which file to
 grade: the expected ``<assignment>.ipynb``, or else the notebook that holds
 the assignment's exercises (a renamed copy such as ``Copy of
 01_store_interface (2).ipynb``), and says so.
-
-:class:`LmsCollector` lets ``nbgrader zip_collect``, run by hand, read the
-same LMS names (``c.ZipCollectApp.collector_plugin`` in the course's config).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-import shutil
 from pathlib import Path
 
-from nbgrader.plugins import FileNameCollectorPlugin
+from course_utils.grading import course, intake, unpack
+from course_utils.grading.limits import REPO, Limits, UploadLimits
 
-from course_utils.grading import intake, lms, names
-from course_utils.grading.quota import UploadLimits
-
-_GRADE_ID = re.compile(r'"grade_id"\s*:\s*"([^"\\]{1,200})"')
-
-
-def student_slug(text: str) -> str:
-    """A safe nbgrader student id from a folder name: transliterated, lower case, ``[a-z0-9._-]``."""
-    return names.student_id(text)
+DETECT_SAMPLE = 50
+"""Notebooks of a download read to recognise its assignment."""
 
 
-class LmsCollector(FileNameCollectorPlugin):
-    """``nbgrader zip_collect`` plugin: who submitted a file, from LMS-style names.
+def collect(course_root: Path, download: Path | None, assignment: str | None = None, *,
+            upload_limits: UploadLimits = UploadLimits(), limits: Limits | None = None,
+            repo: Path = REPO) -> tuple[str, intake.Outcome | None]:
+    """Collect ``download`` into ``course_root``'s ``submitted/`` for ``assignment``; ``(assignment, outcome)``.
 
-    Tries :attr:`named_regexp` (if the instructor set one), then the
-    Canvas, Blackboard and Moodle schemes of :mod:`course_utils.grading.lms`
-    on the top-level name, then a folder per student. ``course-utils
-    collect`` does not use nbgrader's extraction (it unpacks archives inside
-    uploads, whole); this plugin is for instructors who run ``nbgrader
-    zip_collect`` themselves.
+    ``assignment`` is recognised from the download's notebooks if not
+    given, and released (with ``limits`` in the course's configuration) if
+    the course does not have it yet. ``download`` None, or the course's own
+    ``submitted/`` folder, is graded as it is (the outcome is then None);
+    anything else goes through intake (its :class:`~course_utils.grading.intake.Outcome`).
+    ``ValueError`` (one line) if the assignment cannot be told or the
+    download cannot be read.
     """
-
-    def collect(self, submitted_file: str):
-        """``{"student_id", "file_id"[, "timestamp"]}`` for ``submitted_file``, or None to skip it."""
-        path = Path(submitted_file)
-        if path.suffix not in self.valid_ext:
-            return None
-        if self.named_regexp:
-            found = self._match(submitted_file)
-            if found:
-                found["student_id"] = student_slug(found["student_id"])
-                return found
-        parts = path.parts
-        start = parts.index("extracted") + 1 if "extracted" in parts else max(0, len(parts) - 3)
-        top = parts[start] if start < len(parts) else path.name
-        found = lms.attribute(top, is_dir=top != path.name)
-        if found.owner is None or found.kind not in (lms.FILE,):
-            self.log.warning("cannot tell whose file this is, skipped: %s", submitted_file)
-            return None
-        info = {"student_id": found.owner.student_id(), "file_id": found.file_name or path.name}
-        if "timestamp" in found.extra:
-            info["timestamp"] = found.extra["timestamp"]
-        return info
+    course_root = Path(course_root).resolve()
+    if assignment is None:
+        if download is None:
+            raise ValueError("name the assignment when there is no download to look at")
+        assignment = detect_assignment(download, repo)
+    found = course.find_assignment(assignment, repo)
+    ensure_released(course_root, assignment, repo, limits)
+    if download is None or Path(download).resolve() == course_root / "submitted":
+        return assignment, None
+    try:
+        taken = intake.collect_download(
+            download, course_root, assignment, found.notebook_id, set(found.grade_ids),
+            limits=upload_limits, known_assignments={a.name for a in course.assignments(repo)},
+        )
+    except unpack.NotADownload as error:
+        raise ValueError(str(error)) from None
+    return assignment, taken
 
 
-def course_assignments():
-    """The course's assignments (one per notebook), for recognising ``<student>/<assignment>/`` folders."""
-    from course_utils.grading.course import assignments
-
-    return assignments()
-
-
-def collect_download(course_root: Path, download: Path, assignment: str, limits: UploadLimits = UploadLimits(),
-                     repo: Path | None = None):
-    """Read the LMS download ``download`` (zip or folder) into ``submitted/`` for ``assignment``.
-
-    Returns the :class:`course_utils.grading.intake.Outcome` (a record per
-    student, the fate of every entry, the listing's path).
-    """
-    from course_utils.grading.config import REPO
-    from course_utils.grading.course import assignments, find_assignment, release_notebook
-
-    repo = Path(repo or REPO)
-    found = find_assignment(assignment, repo)
-    release = release_notebook(course_root, found)
-    grade_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells} - {None}
-    return intake.collect_download(
-        download, course_root, assignment, found.notebook_id, grade_ids,
-        limits=limits, known_assignments={a.name for a in assignments(repo)},
-    )
-
-
-def collect_folder(course_root: Path, folder: Path, assignment: str | None = None) -> list[str]:
-    """Copy a ``submitted/``-style folder (``<student>/<assignment>/...``) into the course."""
-    folder, destination = Path(folder).resolve(), (Path(course_root) / "submitted").resolve()
-    if folder != destination:
-        for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-            for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-                if assignment and assignment_dir.name != assignment:
-                    continue
-                target = destination / student_slug(student_dir.name) / assignment_dir.name
-                shutil.rmtree(target, ignore_errors=True)
-                shutil.copytree(assignment_dir, target, symlinks=True)
-    assignments = [assignment] if assignment else _assignments(destination)
-    return sorted({s for a in assignments for s in submitted_students(course_root, a)})
+def detect_assignment(download: Path, repo: Path = REPO) -> str:
+    """The assignment whose exercises the notebooks in ``download`` (zip or folder) hold."""
+    known = {a.name: a.answer_ids for a in course.assignments(repo)}
+    votes: dict[str, int] = {}
+    texts = []
+    try:
+        with unpack.Download(Path(download)) as listing:
+            for member in listing.members:
+                if len(texts) >= DETECT_SAMPLE:
+                    break
+                if member.name.endswith(".ipynb") and member.size <= UploadLimits.file_bytes:
+                    try:
+                        texts.append(unpack.read_capped(member, UploadLimits.file_bytes))
+                    except (unpack.TooLarge, *unpack.READ_ERRORS):
+                        continue
+    except unpack.NotADownload as error:
+        raise ValueError(str(error)) from None
+    for raw in texts:
+        ids = course.grade_ids_in_text(raw)
+        text = raw.decode("utf-8", errors="replace")
+        for name, answers in known.items():
+            if answers and answers <= ids:
+                votes[name] = votes.get(name, 0) + 1
+        for name in known:
+            if name in text and name not in votes:
+                votes.setdefault(name, 0)
+    if not votes:
+        raise ValueError(f"cannot tell which assignment {download} holds; pass --assignment")
+    return max(votes, key=votes.get)
 
 
-def _assignments(submitted: Path) -> set[str]:
-    if not submitted.is_dir():
-        return set()
-    return {p.name for s in submitted.iterdir() if s.is_dir() for p in s.iterdir() if p.is_dir()}
+def ensure_released(course_root: Path, assignment: str, repo: Path = REPO, limits: Limits | None = None) -> bool:
+    """Generate ``assignment`` unless ``release/`` and the gradebook already have it; True if generated."""
+    from nbgrader.api import MissingEntry
+
+    from course_utils.grading import gradebook
+
+    course_root = Path(course_root).resolve()
+    found = course.find_assignment(assignment, repo)
+    released = course_root / "release" / assignment / f"{found.notebook_id}.ipynb"
+    database = course_root / "gradebook.db"
+    if released.is_file() and database.is_file():
+        with gradebook.open_gradebook(database) as gb:
+            try:
+                gb.find_assignment(assignment)
+                return False
+            except MissingEntry:
+                pass
+    course.generate(course_root, repo, [assignment], limits=limits)
+    return True
 
 
 def submitted_students(course_root: Path, assignment: str) -> list[str]:
@@ -128,16 +123,6 @@ def submitted_students(course_root: Path, assignment: str) -> list[str]:
     if not submitted.is_dir():
         return []
     return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
-
-
-def grade_ids_in(path: Path, limit: int = UploadLimits.file_bytes) -> set[str]:
-    """The nbgrader grade ids a notebook file names, read as text (no JSON parsing: any file is safe)."""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(limit).decode("utf-8", errors="replace")
-    except OSError:
-        return set()
-    return set(_GRADE_ID.findall(text))
 
 
 def choose_notebook(folder: Path, expected: str, grade_ids: set[str]) -> tuple[Path | None, list[str]]:
@@ -160,7 +145,7 @@ def choose_notebook(folder: Path, expected: str, grade_ids: set[str]) -> tuple[P
 
     def rank(path: Path):
         similarity = difflib.SequenceMatcher(None, path.name.lower(), expected.lower()).ratio()
-        return (len(grade_ids_in(path) & grade_ids), similarity)
+        return (len(_grade_ids_of_file(path) & grade_ids), similarity)
 
     chosen = max(candidates, key=rank)
     notes = [f"Your notebook was named '{chosen.relative_to(folder)}'; it was graded as {expected}."]
@@ -168,3 +153,11 @@ def choose_notebook(folder: Path, expected: str, grade_ids: set[str]) -> tuple[P
         others = ", ".join(str(p.relative_to(folder)) for p in candidates if p != chosen)
         notes.append(f"Other notebooks in the submission were not graded: {others}.")
     return chosen, notes
+
+
+def _grade_ids_of_file(path: Path, limit: int = UploadLimits.file_bytes) -> set[str]:
+    try:
+        with open(path, "rb") as handle:
+            return course.grade_ids_in_text(handle.read(limit))
+    except OSError:
+        return set()

@@ -21,27 +21,57 @@ gets its own ``nbgrader_config.py`` (:func:`write_config`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
 
 from course_utils import authoring
-from course_utils.grading.config import REPO
+from course_utils.grading.limits import REPO, Limits, scripts_on_path
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
 
-CONFIG_TEMPLATE = '''"""nbgrader configuration of this course directory (written by course-utils)."""
+CONFIG_HEADER = '"""nbgrader configuration of this course directory (written by course-utils)."""'
+CONFIG_TEMPLATE = CONFIG_HEADER + '''
 
 from pathlib import Path
 
-from course_utils.grading import config
 from course_utils.grading.limits import Limits
+from course_utils.grading.plugins import config
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 config.configure(c, Path(__file__).resolve().parent, repo=Path({repo!r}), limits=Limits(**{limits!r}))
 '''
+
+_GRADE_ID_TEXT = re.compile(rb'"grade_id"\s*:\s*"([^"\\]{1,200})"')
+
+
+def grade_ids(nb, *, answers_only: bool = False) -> set[str]:
+    """The grade ids of notebook ``nb`` (every cell nbgrader grades or holds an answer in; ``answers_only``: answers).
+
+    The one place the grade ids of a parsed notebook are computed; for a
+    file that may not even parse, :func:`grade_ids_in_text`.
+    """
+    from nbgrader import utils
+
+    found = set()
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(meta, dict) or not isinstance(meta.get("grade_id"), str):
+            continue
+        if answers_only and not utils.is_solution(cell):
+            continue
+        found.add(meta["grade_id"])
+    return found
+
+
+def grade_ids_in_text(raw: bytes | str) -> set[str]:
+    """The grade ids a notebook file names, read as text: no JSON parsing, so any file (deep, broken) is safe."""
+    data = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+    return {found.decode("utf-8", "replace") for found in _GRADE_ID_TEXT.findall(data)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,16 @@ class Assignment:
     def notebook_id(self) -> str:
         """nbgrader's name for the notebook inside the assignment (the same stem)."""
         return self.notebook.stem
+
+    @cached_property
+    def grade_ids(self) -> frozenset[str]:
+        """The grade ids of its exercises (answer and test cells), from ``notebooks/``."""
+        return frozenset(grade_ids(nbformat.read(self.notebook, as_version=4)))
+
+    @cached_property
+    def answer_ids(self) -> frozenset[str]:
+        """The grade ids of its answer cells."""
+        return frozenset(grade_ids(nbformat.read(self.notebook, as_version=4), answers_only=True))
 
 
 def assignments(repo: Path = REPO) -> list[Assignment]:
@@ -107,8 +147,6 @@ def build_source(course_root: Path, repo: Path = REPO, names: list[str] | None =
 
 def write_config(course_root: Path, repo: Path = REPO, limits=None) -> Path:
     """Put an ``nbgrader_config.py`` for this course into ``course_root`` (not in the repository)."""
-    from course_utils.grading.limits import Limits
-
     course_root = Path(course_root).resolve()
     target = course_root / "nbgrader_config.py"
     if course_root == Path(repo).resolve():
@@ -119,16 +157,44 @@ def write_config(course_root: Path, repo: Path = REPO, limits=None) -> Path:
 
 
 def load_config(course_root: Path):
-    """The traitlets config in ``course_root/nbgrader_config.py``."""
+    """The traitlets config in ``course_root/nbgrader_config.py``.
+
+    A configuration course-utils wrote that names modules of an earlier
+    version (the plug-ins moved to :mod:`course_utils.grading.plugins`) is
+    written again first, with the limits it had.
+    """
     from traitlets.config.loader import PyFileConfigLoader
 
+    _renew_config(Path(course_root))
     return PyFileConfigLoader("nbgrader_config.py", path=str(Path(course_root).resolve())).load_config()
+
+
+def _renew_config(course_root: Path) -> None:
+    import ast
+
+    target = course_root / "nbgrader_config.py"
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError:
+        return
+    if not text.startswith(CONFIG_HEADER) or "course_utils.grading.plugins" in text:
+        return
+    repo = re.search(r"repo=Path\((.+?)\), limits=", text)
+    limits = re.search(r"limits=Limits\(\*\*(\{.*?\})\)\)", text)
+    try:
+        kept_repo = Path(ast.literal_eval(repo.group(1))) if repo else REPO
+        kept_limits = Limits(**ast.literal_eval(limits.group(1))) if limits else Limits()
+    except (ValueError, TypeError, SyntaxError):
+        kept_repo, kept_limits = REPO, Limits()
+    target.write_text(CONFIG_TEMPLATE.format(repo=str(kept_repo), limits=kept_limits.as_dict()))
 
 
 def api(course_root: Path, config=None):
     """An ``NbGraderAPI`` for the course in ``course_root`` (its own config unless one is given)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
+
+    scripts_on_path()
 
     config = config if config is not None else load_config(course_root)
     coursedir = CourseDirectory(config=config)

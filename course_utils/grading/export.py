@@ -11,7 +11,7 @@ each page; a submission that could not be run (missing, unreadable, too
 large...) gets a page with the summary alone. Pages land in
 ``feedback/<student>/<assignment>/``. No page can run script: the content is
 sanitised and each page carries a strict Content-Security-Policy
-(:mod:`course_utils.grading.safe_html`).
+(:mod:`course_utils.grading.plugins.safe_html`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import html
 import re
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 
-from course_utils.grading import gradebook, intake, report, safe_html
+from course_utils.grading import gradebook, intake, report
+from course_utils.grading.plugins import safe_html
 
 NBGRADER_COLUMNS = (
     "assignment",
@@ -47,7 +48,7 @@ def export_grades(course_root: Path, target: Path, assignments: list[str] | None
     """Write the grades CSV of every (or each named) assignment to ``target``."""
     course_root = Path(course_root).resolve()
     rows = []
-    with Gradebook(gradebook.db_url(course_root / "gradebook.db")) as gb:
+    with gradebook.open_gradebook(course_root / "gradebook.db") as gb:
         for assignment in gb.assignments:
             if assignments and assignment.name not in assignments:
                 continue

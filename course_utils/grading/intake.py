@@ -13,7 +13,7 @@ it (:mod:`course_utils.grading.unpack`) and, for every top-level entry:
    the LMS's own order (Canvas attachment number and LATE mark, Blackboard
    attempt date; Moodle keeps only the latest attempt); the others are set aside;
 3. **may it be read?** Sizes are checked on the listing first
-   (:class:`~course_utils.grading.quota.UploadLimits`): a bomb is refused
+   (:class:`~course_utils.grading.limits.UploadLimits`): a bomb is refused
    before a byte of it is decompressed, and nothing is written but the one
    notebook chosen, under a name of the grader's choosing.
 
@@ -38,7 +38,7 @@ from pathlib import Path
 
 from course_utils.grading import lms, names, status, unpack
 from course_utils.grading.choice import StudentUploads, Upload, ignored
-from course_utils.grading.quota import UploadLimits
+from course_utils.grading.limits import UploadLimits
 from course_utils.grading.status import READY  # noqa: F401  (re-exported: the state of a notebook to grade)
 
 RECORD_NAME = ".course-utils-intake.json"

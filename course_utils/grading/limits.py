@@ -1,173 +1,131 @@
-"""Per-submission limits, and the kernel manager that enforces them.
+"""What every grading module shares: the limits of a submission, and the constants they all name.
 
-:class:`Limits` (defined in :mod:`course_utils.grading.quota`) holds what one
-submission may use: seconds per cell and per notebook, memory, file size,
-output, scratch space. The defaults suit the course (every notebook runs in
-well under 30 s and 1 GB); change them in ``nbgrader_config.py`` or with the
-``course-utils autograde`` options.
+A light module (the standard library only, no side effects when imported):
+``course-utils`` shows the defaults in its help, and a dask worker checks a
+job, without loading nbgrader.
 
-:class:`SandboxedKernelManager` is the kernel manager nbgrader's execute step
-uses while grading (``c.GradingExecute.kernel_manager_class``). It starts
-each kernel through :mod:`course_utils.grading.sandbox` with
-
-- its own scratch directory (connection file, Unix sockets, a home directory
-  copied from a warm template so compiled caches need not be rebuilt, a copy
-  of the course's synthetic data), the only place besides the notebook's own
-  folder it may write;
-- the memory, file-size and scratch-space limits;
-- no network, a file system of its own built from an allow-list, no
-  privileges and a PID namespace, in the isolation asked for
-  (:func:`course_utils.grading.sandbox.require`: ``auto`` takes the
-  strongest that works and fails if none does); only ``none``, asked for by
-  name, runs the kernel with the limits alone, an in-Python network guard
-  and offline mode.
+- :class:`Limits`: what one submission may use while it is graded (enforced
+  by :mod:`course_utils.grading.plugins.kernel` and
+  :mod:`course_utils.grading.plugins.execute`);
+- :class:`UploadLimits`: how much of an LMS download is read
+  (:mod:`course_utils.grading.intake`);
+- where the course is (:data:`REPO`), its nbgrader course id, and the
+  course entries a grading kernel never sees;
+- the error names and notes the execute step writes into a graded notebook
+  and the report reads back (:data:`KERNEL_DIED`, :data:`NOT_RUN`,
+  :data:`OUTPUT_TRUNCATED`, :data:`STDERR_NOTE`);
+- :func:`scripts_on_path`, called by whatever opens a new gradebook.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import sys
-import tempfile
+import sysconfig
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import Dict, Int, List, Unicode
+GIB = 2**30
+MIB = 2**20
 
-from course_utils.grading import sandbox
-from course_utils.grading.quota import GIB, MIB, Limits  # noqa: F401  (re-exported)
+REPO = Path(__file__).resolve().parents[2]
+"""The course repository this package belongs to (``notebooks/``, ``solutions/``)."""
+COURSE_ID = "ome-zarr-course"
 
-HOME_CACHE_DIRS = (".cache/itkwasm", ".cache/wasmtime", ".cache/matplotlib", ".config/matplotlib")
-"""Parts of a warm home directory copied into each grading kernel's home (compiled code, font lists)."""
+HIDDEN_COURSE_ENTRIES = ("gradebook.db", "source", "release", "submitted", "autograded", "feedback", "downloaded")
+"""Course-directory entries a grading kernel never sees (the gradebook, answers, other students).
 
-OFFLINE_ENV = {
-    "COURSE_OFFLINE": "1",
-    # Anything that still tries HTTP goes to a closed local port and fails at once.
-    "http_proxy": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "no_proxy": "localhost,127.0.0.1,::1",
-    "NO_PROXY": "localhost,127.0.0.1,::1",
-    # One thread per library pool: submissions are graded side by side.
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMCODECS_BLOSC_NTHREADS": "1",
-    "BLOSC_NTHREADS": "1",
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-}
-"""Environment of every grading kernel."""
+The sandbox shows a kernel only an allow-list (:mod:`course_utils.grading.plugins.view`),
+in which none of these are; they are covered as well, in case a course
+directory ever lies inside what the kernel may read."""
+HIDDEN_REPO_ENTRIES = ("solutions", ".git", "build", ".pytest_cache", "source", "autograded", "feedback",
+                       "submitted", "downloaded", "gradebook.db")
+"""Repository entries covered the same way (the answers, the history, build folders and caches)."""
+
+KERNEL_DIED = "KernelDied"
+"""Error name of a cell during which the kernel died or was stopped."""
+NOT_RUN = "NotRun"
+"""Error name of a cell that could not run (the kernel was gone, the notebook's time was up)."""
+OUTPUT_TRUNCATED = "[output truncated by the grader: more than {limit} bytes]\n"
+"""Note after a cell's output beyond the output limit was dropped."""
+STDERR_NOTE = "[written to stderr; not counted against the test]\n"
+"""Prefix of a test cell's stderr, turned into ordinary output."""
 
 
-def copy_home(template: Path, home: Path) -> None:
-    """Copy the warm caches of ``template`` (see :data:`HOME_CACHE_DIRS`) into ``home``."""
-    home.mkdir(parents=True, exist_ok=True)
-    for part in HOME_CACHE_DIRS:
-        source = Path(template) / part
-        if source.is_dir():
-            shutil.copytree(source, home / part, dirs_exist_ok=True, symlinks=True)
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use while it is graded.
+
+    ``cell_seconds``: wall time of one cell before it is interrupted (and
+    the kernel stopped if it does not stop). ``notebook_seconds``: wall time
+    of the whole notebook; cells after it is used up are not run.
+    ``memory_bytes``: the kernel's data segment (``RLIMIT_DATA``); an
+    allocation beyond it raises ``MemoryError`` in the cell. ``file_bytes``:
+    the largest file the kernel may write. ``output_bytes``: text and data a
+    cell may print that is kept (the rest is dropped with a note).
+    ``scratch_bytes``: the kernel's private ``/tmp``, ``/var/tmp`` and
+    ``/dev/shm`` together (one size-limited file system in memory, so files
+    there count against this limit, on top of ``memory_bytes``).
+    """
+
+    cell_seconds: int = 120
+    notebook_seconds: int = 600
+    memory_bytes: int = 3 * GIB
+    file_bytes: int = 1 * GIB
+    output_bytes: int = 1 * MIB
+    scratch_bytes: int = 512 * MIB
+
+    def as_dict(self) -> dict:
+        """The limits as a plain dict (for JSON and traitlets config)."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for logs and the instructor guide."""
+        return (
+            f"{self.cell_seconds} s per cell, {self.notebook_seconds} s per notebook, "
+            f"{self.memory_bytes / GIB:g} GiB memory, {self.file_bytes / GIB:g} GiB per file, "
+            f"{self.output_bytes / MIB:g} MiB output per cell, {self.scratch_bytes / MIB:g} MiB of /tmp and /dev/shm"
+        )
 
 
-def copy_data(data_dir: Path, target: Path) -> None:
-    """Copy the synthetic stand-in files of ``data_dir`` into ``target`` (the kernel's own cache)."""
-    from course_utils import data
+@dataclass(frozen=True)
+class UploadLimits:
+    """How much of an LMS download is read, checked before anything is unpacked.
 
-    target.mkdir(parents=True, exist_ok=True)
-    if Path(data_dir).is_dir():
-        for path in Path(data_dir).glob(f"{data.SYNTHETIC_PREFIX}*"):
-            if path.is_file():
-                shutil.copy2(path, target / path.name)
+    ``file_bytes``: one file, uncompressed: an uploaded notebook, or one
+    file inside a zip a student uploaded (a notebook with its outputs is
+    rarely over 20 MiB). ``upload_bytes``: everything one upload holds once
+    unpacked (a student's zip file, a Moodle folder). ``archive_members``:
+    files in one uploaded zip. An upload beyond them is refused without a
+    byte of it being written to disk, and the student's row says so.
+    """
+
+    file_bytes: int = 64 * MIB
+    upload_bytes: int = 256 * MIB
+    archive_members: int = 1000
+
+    def as_dict(self) -> dict:
+        """The limits as a plain dict."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for logs."""
+        return (
+            f"{self.file_bytes / MIB:g} MiB per file, {self.upload_bytes / MIB:g} MiB per upload, "
+            f"{self.archive_members} files per uploaded zip"
+        )
 
 
-class SandboxedKernelManager(AsyncKernelManager):
-    """An ``AsyncKernelManager`` that starts the kernel inside the grading sandbox."""
+def scripts_on_path() -> None:
+    """Make this environment's console scripts findable by name (a call, never done on import).
 
-    isolation = Unicode(
-        "auto",
-        help="'auto' (the strongest that works; an error if none does), 'namespaces', 'user-namespaces', "
-        "or 'none' (no sandbox: only the limits).",
-    ).tag(config=True)
-    memory_bytes = Int(Limits.memory_bytes, help="RLIMIT_DATA of the kernel (0: no limit).").tag(config=True)
-    file_bytes = Int(Limits.file_bytes, help="RLIMIT_FSIZE of the kernel (0: no limit).").tag(config=True)
-    scratch_bytes = Int(Limits.scratch_bytes, help="Size of the kernel's private /tmp, /var/tmp and /dev/shm together.").tag(
-        config=True
-    )
-    hide = List(Unicode(), help="Paths the kernel must not see (covered by empty read-only mounts).").tag(
-        config=True
-    )
-    writable = List(Unicode(), help="Directories the kernel may write besides its own.").tag(config=True)
-    home_template = Unicode("", help="A warm home directory whose caches each kernel gets a copy of.").tag(
-        config=True
-    )
-    data_dir = Unicode("", help="The course data cache whose synthetic files each kernel gets a copy of.").tag(
-        config=True
-    )
-    extra_env = Dict(help="More environment variables for the kernel.").tag(config=True)
-
-    _scratch: str | None = None
-
-    def resolved_isolation(self) -> str:
-        """The isolation this manager uses; :class:`sandbox.IsolationUnavailable` if it cannot be had."""
-        return sandbox.require(self.isolation)
-
-    def _prepare_scratch(self, cwd: str | None) -> dict:
-        self._scratch = tempfile.mkdtemp(prefix="cgk-")
-        scratch = Path(self._scratch)
-        home, data_copy = scratch / "home", scratch / "data"
-        if self.home_template:
-            copy_home(Path(self.home_template), home)
-        if self.data_dir:
-            copy_data(Path(self.data_dir), data_copy)
-        isolation = self.resolved_isolation()
-        env = {
-            **OFFLINE_ENV,
-            "HOME": str(home),
-            "IPYTHONDIR": str(home / ".ipython"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "MPLCONFIGDIR": str(home / ".config" / "matplotlib"),
-            "TMPDIR": "/tmp",
-            "COURSE_DATA_DIR": str(data_copy),
-            **{str(k): str(v) for k, v in self.extra_env.items()},
-        }
-        if isolation == sandbox.NONE:
-            # No namespaces here: refuse non-local connections from inside Python instead.
-            guard = Path(__file__).with_name("netguard")
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(guard), os.environ.get("PYTHONPATH", "")]))
-        return {
-            "isolation": isolation,
-            "root": str(scratch / "root"),
-            "memory_bytes": self.memory_bytes,
-            "file_size_bytes": self.file_bytes,
-            "scratch_bytes": self.scratch_bytes,
-            "writable": [str(scratch), *([cwd] if cwd else []), *self.writable],
-            "hide": list(self.hide),
-            "env": env,
-            "make_dirs": [str(home), str(data_copy), str(home / ".config" / "matplotlib")],
-        }
-
-    async def _async_pre_start_kernel(self, **kw):
-        policy = self._prepare_scratch(kw.get("cwd"))
-        if policy["isolation"] in (sandbox.NAMESPACES, sandbox.USER_NAMESPACES):
-            # The kernel has its own network namespace: talk over Unix sockets in its scratch dir.
-            self.transport = "ipc"
-            self.connection_file = os.path.join(self._scratch, "kernel.json")
-            self.ip = os.path.join(self._scratch, "k")
-        self._sandbox_policy = policy
-        return await super()._async_pre_start_kernel(**kw)
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        """The kernel's command, prefixed with the sandbox launcher."""
-        command = super().format_kernel_cmd(extra_arguments)
-        policy = json.dumps(getattr(self, "_sandbox_policy", {"isolation": sandbox.NONE}))
-        return [sys.executable, "-m", "course_utils.grading.sandbox", policy, "--", *command]
-
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart and self._scratch:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
-
-    cleanup_resources = _async_cleanup_resources  # what nbclient calls for a kernel that died
+    nbgrader runs ``alembic`` by name when it creates a gradebook; an
+    instructor who calls ``.venv/bin/course-utils`` without activating the
+    environment (as the README's commands do), or a dask worker started the
+    same way, would otherwise get a FileNotFoundError from deep inside
+    nbgrader. :func:`course_utils.grading.course.api` and
+    :mod:`course_utils.grading.gradebook` call it before they open one.
+    """
+    scripts = sysconfig.get_path("scripts")
+    path = os.environ.get("PATH", "")
+    if scripts and scripts not in path.split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join(filter(None, [scripts, path]))

@@ -4,17 +4,17 @@
 command of its own:
 
 0. the sandbox: the isolation asked for is checked first
-   (:func:`course_utils.grading.sandbox.require`); if it cannot be had,
-   nothing is graded;
-1. ``release``: build the source version and the student version of the
-   assignment (only if the course does not have it yet);
-2. ``collect``: the download (zip or folder) into ``submitted/``
-   (:mod:`course_utils.grading.intake`: every upload ends as a student's
-   row or in the download's listing);
-3. ``autograde``: every submission, in parallel, then the second look on a
-   clean copy of the lesson (:mod:`course_utils.grading.verify`);
-4. ``feedback``: an HTML page per student;
-5. ``export``: the grades CSV.
+   (:func:`course_utils.grading.plugins.sandbox.require`); if it cannot be
+   had, nothing is graded;
+1. ``collect`` (:func:`course_utils.grading.collect.collect`): the
+   assignment recognised and released if need be, the download (zip or
+   folder) into ``submitted/`` (every upload ends as a student's row or in
+   the download's listing);
+2. ``autograde``: every submission not graded yet, as dask tasks
+   (:mod:`course_utils.grading.autograde`), then the second look on a clean
+   copy of the lesson (:mod:`course_utils.grading.verify`);
+3. ``feedback``: an HTML page per student;
+4. ``export``: the grades CSV.
 
 :class:`Outcome` says what needs the instructor's attention; its
 :meth:`~Outcome.last_line` ends every run.
@@ -23,13 +23,11 @@ command of its own:
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils.grading import autograde, collect, course, export, sandbox, status, unpack, verify
-from course_utils.grading.config import REPO
-from course_utils.grading.quota import Limits, UploadLimits
+from course_utils.grading import autograde, collect, course, export, report, status, verify
+from course_utils.grading.limits import REPO, Limits, UploadLimits
 
 
 @dataclass
@@ -88,95 +86,34 @@ def default_workers() -> int:
     return max(1, cores) + 1
 
 
-DETECT_SAMPLE = 50
-"""Notebooks of a download read to recognise its assignment."""
-_GRADE_ID = re.compile(r'"grade_id"\s*:\s*"([^"\\]{1,200})"')
-
-
-def _grade_ids_of(text: str) -> set[str]:
-    """Grade ids named in a notebook's text (read as text: deep nesting or bad JSON cannot stop it)."""
-    return set(_GRADE_ID.findall(text))
-
-
-def detect_assignment(download: Path, repo: Path = REPO) -> str:
-    """The assignment whose exercises the notebooks in ``download`` (zip or folder) hold."""
-    from course_utils import authoring
-    import nbformat
-
-    known = {
-        a.name: set(authoring.answer_cells(nbformat.read(a.notebook, as_version=4)))
-        for a in course.assignments(repo)
-    }
-    votes: dict[str, int] = {}
-    texts = []
-    try:
-        with unpack.Download(Path(download)) as listing:
-            for member in listing.members:
-                if len(texts) >= DETECT_SAMPLE:
-                    break
-                if member.name.endswith(".ipynb") and member.size <= UploadLimits.file_bytes:
-                    try:
-                        texts.append(unpack.read_capped(member, UploadLimits.file_bytes).decode(errors="replace"))
-                    except (unpack.TooLarge, *unpack.READ_ERRORS):
-                        continue
-    except unpack.NotADownload as error:
-        raise ValueError(str(error)) from None
-    for text in texts:
-        ids = _grade_ids_of(text)
-        for name, answers in known.items():
-            if answers and answers <= ids:
-                votes[name] = votes.get(name, 0) + 1
-        for name in known:
-            if name in text and name not in votes:
-                votes.setdefault(name, 0)
-    if not votes:
-        raise ValueError(f"cannot tell which assignment {download} holds; pass --assignment")
-    return max(votes, key=votes.get)
-
-
 def settings(course_root: Path, *, repo: Path = REPO, workers: int | None = None, limits: Limits = Limits(),
-             isolation: str = "auto") -> autograde.Settings:
-    """The :class:`~course_utils.grading.autograde.Settings` of a grading run.
+             isolation: str = "auto", scheduler: str | None = None) -> autograde.Settings:
+    """The :class:`~course_utils.grading.job.Settings` of a grading run.
 
     ``isolation`` is resolved here (``auto`` to the mode that works), so
-    :class:`~course_utils.grading.sandbox.IsolationUnavailable` comes before
-    anything is graded.
+    :class:`~course_utils.grading.plugins.sandbox.IsolationUnavailable` comes
+    before anything is graded. ``scheduler``: a dask scheduler's address
+    (else a LocalCluster of ``workers`` processes).
     """
+    from course_utils.grading.plugins import sandbox
+
     return autograde.Settings(
         course_root=Path(course_root).resolve(),
         repo=Path(repo).resolve(),
         limits=limits,
         isolation=sandbox.require(isolation),
         workers=default_workers() if workers is None else workers,
+        scheduler=scheduler,
     )
 
 
-def ensure_released(course_root: Path, assignment: str, repo: Path = REPO, limits: Limits | None = None) -> bool:
-    """Generate ``assignment`` unless ``release/`` and the gradebook already have it; True if generated."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    from course_utils.grading import gradebook
-
-    course_root = Path(course_root).resolve()
-    found = course.find_assignment(assignment, repo)
-    released = course_root / "release" / assignment / f"{found.notebook_id}.ipynb"
-    database = course_root / "gradebook.db"
-    if released.is_file() and database.is_file():
-        with Gradebook(gradebook.db_url(database)) as gb:
-            try:
-                gb.find_assignment(assignment)
-                return False
-            except MissingEntry:
-                pass
-    course.generate(course_root, repo, [assignment], limits=limits)
-    return True
-
-
-def autograde_and_verify(run: autograde.Settings, assignment: str, students: list[str] | None = None, on_result=None) -> tuple[list, dict]:
-    """Autograde, then re-check passing answers on a clean kernel; returns (results, changes)."""
+def autograde_and_verify(run: autograde.Settings, assignment: str, students: list[str] | None = None, *,
+                         force: bool = False, listener=None) -> tuple[list, dict]:
+    """Autograde, then re-check the passing answers not re-checked yet on a clean kernel; ``(results, changes)``."""
     found = course.find_assignment(assignment, run.repo)
-    results = autograde.autograde(run, assignment, students, on_result=on_result)
-    changes = verify.verify_assignment(run, found, results) if results else {}
+    results = autograde.autograde(run, assignment, students, force=force, listener=listener)
+    pending = [r for r in results if r.report.second_look == report.PENDING]
+    changes = verify.verify_assignment(run, found, pending) if pending else {}
     return results, changes
 
 
@@ -187,33 +124,32 @@ def grade(
     assignment: str | None = None,
     repo: Path = REPO,
     workers: int | None = None,
+    scheduler: str | None = None,
     limits: Limits = Limits(),
     upload_limits: UploadLimits = UploadLimits(),
     isolation: str = "auto",
     csv_path: Path | None = None,
-    on_result=None,
+    force: bool = False,
+    listener=None,
     on_start=None,
 ) -> Outcome:
     """Collect ``download`` (LMS zip or folder; None: use ``submitted/`` as is), grade, give feedback, export.
 
     The sandbox is checked before anything else (``isolation``;
-    :class:`~course_utils.grading.sandbox.IsolationUnavailable` if it cannot
-    be had). ``on_start(settings)`` is called once it is known how grading
-    will run; ``on_result(result)`` as each submission is graded.
+    :class:`~course_utils.grading.plugins.sandbox.IsolationUnavailable` if
+    it cannot be had). ``on_start(settings)`` is called once it is known how
+    grading will run; ``listener`` (a :class:`~course_utils.grading.dispatch.Listener`)
+    follows the submissions. :class:`~course_utils.grading.dispatch.RunStopped`
+    if the run stops before every submission is graded: what was graded is
+    kept, and the same call grades the rest.
     """
     course_root = Path(course_root).resolve()
-    run = settings(course_root, repo=repo, workers=workers, limits=limits, isolation=isolation)
+    run = settings(course_root, repo=repo, workers=workers, limits=limits, isolation=isolation, scheduler=scheduler)
     if on_start is not None:
         on_start(run)
-    if assignment is None:
-        if download is None:
-            raise ValueError("name the assignment when there is no download to look at")
-        assignment = detect_assignment(download, repo)
-    ensure_released(course_root, assignment, repo, limits)
-    taken = None
-    if download is not None and Path(download).resolve() != course_root / "submitted":
-        taken = collect.collect_download(course_root, download, assignment, upload_limits, repo=repo)
-    results, changes = autograde_and_verify(run, assignment, on_result=on_result)
+    assignment, taken = collect.collect(course_root, download, assignment, upload_limits=upload_limits,
+                                        limits=limits, repo=repo)
+    results, changes = autograde_and_verify(run, assignment, force=force, listener=listener)
     pages = export.generate_feedback(course_root, assignment, [r.student for r in results])
     target = export.export_grades(course_root, csv_path or default_csv(course_root), [assignment])
     return Outcome(assignment, results, target, pages, changes, taken, run.isolation)
@@ -222,5 +158,3 @@ def grade(
 def default_csv(course_root: Path) -> Path:
     """Where the grades CSV goes unless told otherwise (inside the git-ignored ``autograded/``)."""
     return Path(course_root) / "autograded" / "grades.csv"
-
-

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from nbgrader import utils as nbgrader_utils
 
-from course_utils.grading.execute import KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED
-from course_utils.grading.outputs import STDERR_NOTE
+from course_utils.grading.limits import KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED, STDERR_NOTE
 from course_utils.grading.status import (  # noqa: F401  (re-exported)
     FAILED,
     GRADED,
@@ -30,6 +29,8 @@ from course_utils.grading.status import (  # noqa: F401  (re-exported)
 )
 
 REPORT_NAME = "grading-report.json"
+PENDING = "pending"
+DONE = "done"
 
 
 @dataclass
@@ -63,6 +64,12 @@ class Report:
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     isolation: str = ""
+    second_look: str = ""
+    """:data:`PENDING` from grading until the second look (:mod:`course_utils.grading.verify`) has
+    checked the passing answers, then :data:`DONE`; empty for a report with nothing to check."""
+    graded_from: str = ""
+    """A digest of what was graded (the submission, the released notebook, the limits, the sandbox):
+    a later run that finds the same digest does not grade the submission again."""
 
     def summary(self) -> str:
         """The one feedback line: score, then what happened."""
@@ -160,7 +167,7 @@ def execution_notes(nb) -> list[str]:
                 not_run += 1
             elif kind == "error" and not _is_test(cell) and not limit_hit:
                 value = _first_line(output.get("evalue", ""))
-                if name == "NotImplementedError" and _is_answer(cell):
+                if name == "NotImplementedError" and nbgrader_utils.is_solution(cell):
                     notes.append(f"{label} was not answered (it still raises NotImplementedError).")
                 else:
                     notes.append(f"{label} raised {name}{': ' + value if value else ''}.")
@@ -174,19 +181,13 @@ def execution_notes(nb) -> list[str]:
 
 
 def _is_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _is_answer(cell) -> bool:
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    return nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
 
 
 def _cell_label(cell, index: int) -> str:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    if meta.get("grade_id"):
-        kind = "test cell" if meta.get("grade") and not meta.get("solution") else "answer cell"
-        return f"The {kind} '{meta['grade_id']}'"
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    if grade_id:
+        return f"The {'test cell' if _is_test(cell) else 'answer cell'} '{grade_id}'"
     return f"Cell {index + 1}"
 
 
@@ -194,7 +195,7 @@ def test_results(nb, scores: dict[str, tuple[float, float]]) -> list[TestResult]
     """One :class:`TestResult` per graded test cell, with ``scores`` ({grade id: (score, max)}) from the gradebook."""
     results = []
     for cell in nb.cells:
-        if not nbgrader_utils.is_grade(cell) or nbgrader_utils.is_solution(cell):
+        if not _is_test(cell):
             continue
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         score, max_score = scores.get(grade_id, (0.0, float(cell.metadata["nbgrader"].get("points", 0))))

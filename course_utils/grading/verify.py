@@ -34,8 +34,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets.config import Config
 
 from course_utils import authoring
-from course_utils.grading import answers, config, gradebook
-from course_utils.grading.limits import SandboxedKernelManager
+from course_utils.grading import answers, gradebook, report
+from course_utils.grading.plugins import config
+from course_utils.grading.plugins.kernel import SandboxedKernelManager
 
 
 class ReferenceError(RuntimeError):
@@ -120,7 +121,9 @@ def verify_assignment(settings, assignment, results: list) -> dict[str, list[str
     """Re-check the passing answers of ``results`` (autograde results of ``assignment``); apply the outcome.
 
     Lowers scores in the course's gradebook and updates each saved report
-    (see the module doc). Returns ``{student: [what changed]}``.
+    (see the module doc); every report of ``results`` is then marked as
+    seen by the second look (:data:`course_utils.grading.report.DONE`), so a
+    later run does not look again. Returns ``{student: [what changed]}``.
     """
     main = Path(settings.course_root).resolve()
     payloads: dict[str, dict[str, dict]] = {}
@@ -132,13 +135,12 @@ def verify_assignment(settings, assignment, results: list) -> dict[str, list[str
             values = result.answers.get(grade_id)
             if values is not None:
                 payloads.setdefault(grade_id, {})[result.student] = values
-    if not any(passed_tests.values()):
-        return {}
-    try:
-        checked = reference_results(settings, assignment, payloads) if payloads else {}
-        broken = ""
-    except ReferenceError as error:
-        checked, broken = {}, str(error)
+    checked, broken = {}, ""
+    if any(passed_tests.values()) and payloads:
+        try:
+            checked = reference_results(settings, assignment, payloads)
+        except ReferenceError as error:
+            broken = str(error)
     changes: dict[str, list[str]] = {}
     for result in results:
         rep, changed = result.report, []
@@ -156,8 +158,9 @@ def verify_assignment(settings, assignment, results: list) -> dict[str, list[str
             _withhold(main, assignment, result, test, outcome, message)
             changed.append(test.reason)
         if changed:
-            rep.save(main / "autograded" / result.student / result.assignment)
             changes[result.student] = changed
+        rep.second_look = report.DONE
+        rep.save(main / "autograded" / result.student / result.assignment)
     return changes
 
 
@@ -166,6 +169,7 @@ def _withhold(main: Path, assignment, result, test, outcome: str, message: str) 
     rep = result.report
     gradebook.set_auto_score(main / "gradebook.db", assignment.name, assignment.notebook_id, result.student,
                              test.grade_id, 0.0)
+    gradebook.set_flagged(main / "gradebook.db", assignment.name, assignment.notebook_id, result.student)
     rep.score -= test.score
     if outcome == answers.FAIL:
         test.reason = f"hidden test failed on a clean copy of the lesson{': ' + message if message else ''}"

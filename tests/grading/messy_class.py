@@ -26,7 +26,7 @@ import nbformat
 
 from course_utils import authoring
 from course_utils.grading import answers
-from course_utils.grading.quota import MIB, UploadLimits
+from course_utils.grading.limits import MIB, UploadLimits
 
 import grading_submissions as subs
 

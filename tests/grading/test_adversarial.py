@@ -17,7 +17,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_utils.grading import gradebook, report, sandbox
+from course_utils.grading import gradebook, report
+from course_utils.grading.plugins import sandbox
 
 import grading_submissions as subs
 from grading_course import ASSIGNMENT, TEST_LIMITS

@@ -1,4 +1,4 @@
-"""course_utils.grading.collect: which file of a submitted folder gets graded, and LMS downloads into submitted/."""
+"""course_utils.grading.collect: the one way into submitted/ (an LMS download, nbgrader's folders), and which file is graded."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import zipfile
 
 import nbformat
 
-from course_utils.grading import collect, intake
+from course_utils.grading import collect, course, intake
 
 import grading_submissions as subs
 from grading_course import ASSIGNMENT
-
-
-def test_folder_names_become_safe_ids():
-    assert collect.student_slug("../../Évil Name") == "evil-name"
-    assert collect.student_slug("") == "student"
 
 
 def test_the_expected_notebook_wins_then_the_one_with_the_exercises(tmp_path, release):
@@ -36,12 +31,13 @@ def test_no_notebook_at_all_lists_what_was_there(tmp_path):
     assert chosen is None and "essay.pdf" in notes[0] and intake.RECORD_NAME not in notes[0]
 
 
-def test_grade_ids_are_read_as_text_so_no_file_can_break_it(tmp_path):
-    deep = tmp_path / "deep.ipynb"
-    deep.write_text("[" * 100_000 + "]" * 100_000)
-    assert collect.grade_ids_in(deep) == set()
-    (tmp_path / "nb.ipynb").write_text('{"cells": [{"metadata": {"nbgrader": {"grade_id": "key_counts"}}}]}')
-    assert collect.grade_ids_in(tmp_path / "nb.ipynb") == {"key_counts"}
+def test_the_grade_ids_of_a_notebook_are_computed_in_one_place(release):
+    """Parsed, or read as text (no file can break that); the assignment knows its own."""
+    assert course.grade_ids_in_text("[" * 100_000 + "]" * 100_000) == set()
+    assert course.grade_ids_in_text(b'{"cells": [{"metadata": {"nbgrader": {"grade_id": "key_counts"}}}]}') == {"key_counts"}
+    found = course.find_assignment(ASSIGNMENT)
+    assert course.grade_ids(release) == found.grade_ids == course.grade_ids_in_text(nbformat.writes(release))
+    assert found.answer_ids == {"key_counts", "scale0_chunk_keys", "why_many_keys"} < found.grade_ids
 
 
 def test_an_lms_download_is_collected_into_submitted(course_dir, release):
@@ -51,7 +47,8 @@ def test_an_lms_download_is_collected_into_submitted(course_dir, release):
         archive.writestr("roe_LATE_3_4_whatever.ipynb", nbformat.writes(release))
         archive.writestr("Kim Park_5_assignsubmission_file_/01_store_interface.ipynb", nbformat.writes(release))
         archive.writestr("readme.txt", "not a submission")
-    taken = collect.collect_download(course_dir, download, ASSIGNMENT)
+    assignment, taken = collect.collect(course_dir, download)  # the assignment recognised
+    assert assignment == ASSIGNMENT
     assert sorted(taken.students) == ["doejane-1", "kim-park-5", "roe-3"]
     assert collect.submitted_students(course_dir, ASSIGNMENT) == ["doejane-1", "kim-park-5", "roe-3"]
     roe = course_dir / "submitted" / "roe-3" / ASSIGNMENT
@@ -59,9 +56,13 @@ def test_an_lms_download_is_collected_into_submitted(course_dir, release):
     assert [row["entry"] for row in taken.unattributed] == ["readme.txt"]
 
 
-def test_a_submitted_folder_is_copied_as_it_is(course_dir, tmp_path, release):
+def test_nbgrader_folders_go_through_intake_and_the_course_s_own_are_graded_as_they_are(course_dir, tmp_path, release):
     folder = tmp_path / "hub"
     (folder / "Ann" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(release, folder / "Ann" / ASSIGNMENT / subs.NOTEBOOK)
-    assert collect.collect_folder(course_dir, folder, ASSIGNMENT) == ["ann"]
+    assignment, taken = collect.collect(course_dir, folder, ASSIGNMENT)
+    assert sorted(taken.students) == ["ann"]
     assert (course_dir / "submitted" / "ann" / ASSIGNMENT / subs.NOTEBOOK).is_file()
+    before = sorted(p.name for p in (course_dir / "submitted" / "ann" / ASSIGNMENT).iterdir())
+    assert collect.collect(course_dir, course_dir / "submitted", ASSIGNMENT) == (ASSIGNMENT, None)
+    assert sorted(p.name for p in (course_dir / "submitted" / "ann" / ASSIGNMENT).iterdir()) == before

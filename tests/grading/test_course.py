@@ -77,3 +77,18 @@ def test_source_layout_survives_a_test_cell_ending_in_a_newline(tmp_path):
         cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1, "solution": False, "locked": True}
         ClearHiddenTests()._remove_hidden_test_region(cell)
         assert cell.source == visible
+
+
+def test_a_course_configured_by_an_earlier_version_is_configured_again_with_its_limits(tmp_path):
+    """A course directory whose config names the modules before they moved to grading.plugins still loads."""
+    root = tmp_path / "old"
+    root.mkdir()
+    old = (course.CONFIG_HEADER + "\n\nfrom pathlib import Path\n\nfrom course_utils.grading import config\n"
+           "from course_utils.grading.limits import Limits\n\nc = get_config()  # noqa: F821\n"
+           f"config.configure(c, Path(__file__).resolve().parent, repo=Path({str(REPO)!r}), "
+           "limits=Limits(**{'cell_seconds': 33, 'notebook_seconds': 99, 'memory_bytes': 1073741824, "
+           "'file_bytes': 1073741824, 'output_bytes': 1048576, 'scratch_bytes': 536870912}))\n")
+    (root / "nbgrader_config.py").write_text(old)
+    loaded = course.load_config(root)
+    assert loaded.GradingExecute.timeout == 33 and loaded.GradingExecute.notebook_timeout == 99
+    assert "course_utils.grading.plugins" in (root / "nbgrader_config.py").read_text()

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from course_utils.grading import intake, status, unpack
-from course_utils.grading.quota import MIB, UploadLimits
+from course_utils.grading.limits import MIB, UploadLimits
 
 import grading_submissions as subs
 import messy_class

@@ -70,7 +70,7 @@ def test_a_plain_folder_is_its_students_and_anything_else_is_nobodys():
 
 
 def test_the_nbgrader_plugin_reads_the_same_names(tmp_path):
-    from course_utils.grading.collect import LmsCollector
+    from course_utils.grading.plugins.collector import LmsCollector
 
     path = tmp_path / "extracted" / "josé_1002_5002_01_store_interface.ipynb"
     assert LmsCollector().collect(str(path)) == {"student_id": "jose-1002", "file_id": "01_store_interface.ipynb"}

@@ -28,7 +28,8 @@ from nbgrader.api import Gradebook
 
 from course_utils import cli
 from course_utils.grading import cli as grading_cli
-from course_utils.grading import gradebook, report, safe_html
+from course_utils.grading import gradebook, report
+from course_utils.grading.plugins import safe_html
 
 import messy_class
 from grading_course import ASSIGNMENT, REPO

@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 
 from course_utils import cli
 from course_utils.grading import cli as grading_cli
-from course_utils.grading import gradebook, pipeline
+from course_utils.grading import collect, gradebook
 
 import grading_submissions as subs
 from grading_course import ASSIGNMENT
@@ -28,7 +28,7 @@ def test_the_zip_names_its_assignment(course_dir, release, tmp_path):
     with zipfile.ZipFile(download, "w") as archive:
         archive.writestr("deep_1_2_x.ipynb", "[" * 100_000 + "]" * 100_000)  # read as text: cannot stop it
         archive.writestr("a_1_2_x.ipynb", nbformat.writes(release))
-    assert pipeline.detect_assignment(download) == ASSIGNMENT
+    assert collect.detect_assignment(download) == ASSIGNMENT
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_the_zip_names_its_assignment(course_dir, release, tmp_path):
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_code_2(arguments, message, tmp_path, capsys, monkeypatch):
-    from course_utils.grading import sandbox
+    from course_utils.grading.plugins import sandbox
 
     (tmp_path / "notes.txt").write_text("x")
     with zipfile.ZipFile(tmp_path / "empty.zip", "w") as archive:

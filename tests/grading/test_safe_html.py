@@ -1,10 +1,10 @@
-"""course_utils.grading.safe_html: what a feedback page keeps of a lesson, and what it never runs."""
+"""course_utils.grading.plugins.safe_html: what a feedback page keeps of a lesson, and what it never runs."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_utils.grading import safe_html
+from course_utils.grading.plugins import safe_html
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""course_utils.grading.sandbox and limits: what a grading kernel can reach, and how much it may use."""
+"""course_utils.grading.plugins.sandbox and limits: what a grading kernel can reach, and how much it may use."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import sandbox
+from course_utils.grading.plugins import sandbox
 from course_utils.grading.limits import GIB, MIB, Limits
 
 LINUX = sys.platform.startswith("linux")
@@ -26,7 +26,7 @@ def _in_sandbox(code: str, policy: dict, timeout: float = 60, python: str = sys.
     scratch = tempfile.mkdtemp(prefix="cg-test-sandbox-")
     try:
         policy = {"root": os.path.join(scratch, "root"), **policy}
-        command = [python, "-m", "course_utils.grading.sandbox", json.dumps(policy), "--", python, "-c", code]
+        command = [python, "-m", "course_utils.grading.plugins.sandbox", json.dumps(policy), "--", python, "-c", code]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd="/")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -240,7 +240,7 @@ def _venv_under(base: Path) -> Path:
 KERNEL_IN_SANDBOX = textwrap.dedent(
     """
     import asyncio, sys
-    from course_utils.grading.limits import SandboxedKernelManager
+    from course_utils.grading.plugins.kernel import SandboxedKernelManager
 
     async def main(workdir, secret):
         manager = SandboxedKernelManager(isolation="auto")
@@ -295,7 +295,7 @@ def test_asking_for_an_isolation_that_does_not_work_is_an_error(monkeypatch):
 
 def test_a_project_folder_on_the_path_shows_only_the_course_package(monkeypatch, tmp_path):
     """A repository on sys.path (PYTHONPATH, an old-style editable install) is never shown whole."""
-    from course_utils.grading import view
+    from course_utils.grading.plugins import view
 
     repo = tmp_path / "repo"
     (repo / "course_utils").mkdir(parents=True)

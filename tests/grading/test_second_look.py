@@ -16,7 +16,7 @@ import pytest
 
 from course_utils import authoring, runner
 from course_utils.grading import answers, course, selfcheck, warm
-from course_utils.grading.submission import Settings
+from course_utils.grading.job import Settings
 
 from grading_course import REPO
 

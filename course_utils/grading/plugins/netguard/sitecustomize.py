@@ -1,8 +1,8 @@
 """Best-effort network guard for grading kernels where no network namespace is available.
 
 Put on ``PYTHONPATH`` of a grading kernel by
-:class:`course_utils.grading.limits.SandboxedKernelManager` only when
-:func:`course_utils.grading.sandbox.detect` finds no isolation. Python code
+:class:`course_utils.grading.plugins.kernel.SandboxedKernelManager` only when
+:func:`course_utils.grading.plugins.sandbox.detect` finds no isolation. Python code
 in the kernel then cannot open a connection to anything but this machine.
 Code that undoes the patch, or native code, is not stopped: that needs the
 network namespace the sandbox uses where it can.

@@ -1,7 +1,7 @@
 """nbgrader's execute step, hardened: every submission ends with a score for every test.
 
 :class:`GradingExecute` replaces nbgrader's ``Execute`` preprocessor in the
-autograde pipeline (see :mod:`course_utils.grading.config`). Where nbgrader
+autograde pipeline (see :mod:`course_utils.grading.plugins.config`). Where nbgrader
 would stop grading a notebook, or wait for a long time, it records what
 happened in the notebook and goes on:
 
@@ -23,7 +23,7 @@ happened in the notebook and goes on:
   kernel as plain data (cell metadata ``course_utils.answers``) for the
   check on a clean copy of the lesson (:mod:`course_utils.grading.answers`).
 
-It starts kernels with :class:`course_utils.grading.limits.SandboxedKernelManager`.
+It starts kernels with :class:`course_utils.grading.plugins.kernel.SandboxedKernelManager`.
 """
 
 from __future__ import annotations
@@ -42,11 +42,8 @@ from nbgrader import utils as nbgrader_utils
 from traitlets import Dict, Int
 
 from course_utils.grading import answers
-from course_utils.grading.limits import Limits, SandboxedKernelManager
-
-KERNEL_DIED = "KernelDied"
-NOT_RUN = "NotRun"
-OUTPUT_TRUNCATED = "[output truncated by the grader: more than {limit} bytes]\n"
+from course_utils.grading.limits import KERNEL_DIED, NOT_RUN, OUTPUT_TRUNCATED, Limits
+from course_utils.grading.plugins.kernel import SandboxedKernelManager
 
 _SIGNAL_NAMES = {
     signal.SIGSEGV: "a segmentation fault (SIGSEGV)",

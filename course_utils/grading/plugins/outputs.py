@@ -14,7 +14,7 @@ credit. In this course a test passes or fails by raising, so:
 
 Errors are untouched: a failing test still scores zero. It runs after the
 cells have run and before nbgrader saves the scores, in place of nbgrader's
-``IgnorePattern`` (see :mod:`course_utils.grading.config`).
+``IgnorePattern`` (see :mod:`course_utils.grading.plugins.config`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-STDERR_NOTE = "[written to stderr; not counted against the test]\n"
+from course_utils.grading.limits import STDERR_NOTE
 
 
 class StderrIsNotFailure(NbGraderPreprocessor):

@@ -1,10 +1,10 @@
 """Start a student's kernel in a sandbox: no network, a file system of its own, no privileges, limits.
 
 nbgrader runs every cell of a submission in a Jupyter kernel, so student code
-can do anything the grading user can. :class:`~course_utils.grading.limits.SandboxedKernelManager`
+can do anything the grading user can. :class:`~course_utils.grading.plugins.kernel.SandboxedKernelManager`
 starts each grading kernel through this module::
 
-    python -m course_utils.grading.sandbox POLICY_JSON -- python -m ipykernel_launcher -f ...
+    python -m course_utils.grading.plugins.sandbox POLICY_JSON -- python -m ipykernel_launcher -f ...
 
 On Linux, as root or with unprivileged user namespaces, the kernel gets its own
 
@@ -13,7 +13,7 @@ On Linux, as root or with unprivileged user namespaces, the kernel gets its own
   even the grader's own loopback, can be reached;
 - **PID namespace**: the kernel is process 1, so every process it starts
   (even a daemon that detaches itself) dies with it;
-- **file system, built from an allow-list** (:mod:`course_utils.grading.view`):
+- **file system, built from an allow-list** (:mod:`course_utils.grading.plugins.view`):
   a new root holding, read-only, the system's programs and libraries
   (``/usr``, ``/etc``...), the Python environment the kernel runs in
   (wherever it is installed: a venv or conda under ``/tmp``, the home
@@ -38,7 +38,7 @@ real sandbox, with this very interpreter); :func:`require` turns a requested
 isolation into one that works, or raises :class:`IsolationUnavailable` with
 the reason: a sandbox that was asked for is never quietly left out. Only
 ``isolation="none"`` (asked for by name) runs a kernel with the limits
-alone, and then :mod:`course_utils.grading.netguard` refuses network
+alone, and then :mod:`course_utils.grading.plugins.netguard` refuses network
 connections from inside Python (best effort).
 """
 
@@ -203,7 +203,7 @@ def _build_root(libc, policy: dict, readable: list[str]) -> str:
     lives under ``/tmp`` or ``/var/tmp`` (a venv there), bound into the
     scratch file system and made read-only in turn.
     """
-    from course_utils.grading import view
+    from course_utils.grading.plugins import view
 
     if not policy.get("root"):
         raise SandboxError(0, "the policy names no folder to build the kernel's root in ('root')")
@@ -317,7 +317,7 @@ def _last_capability() -> int:
 
 def _enter_namespaces(policy: dict, command: list[str]) -> None:
     """unshare, fork; the parent waits and mirrors the child's exit; the child returns, sandboxed."""
-    from course_utils.grading import view
+    from course_utils.grading.plugins import view
 
     libc = _libc()
     user = policy["isolation"] == USER_NAMESPACES
@@ -391,6 +391,8 @@ def launch(policy: dict, command: list[str]) -> None:
     elif isolation != NONE:
         raise SandboxError(0, f"unknown isolation {isolation!r}")
     apply_limits(policy)
+    for name in policy.get("unset", []):
+        os.environ.pop(name, None)
     os.environ.update(policy.get("env", {}))
     for path in policy.get("make_dirs", []):
         os.makedirs(path, exist_ok=True)
@@ -498,17 +500,17 @@ def require(isolation: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m course_utils.grading.sandbox POLICY_JSON -- COMMAND...``."""
+    """``python -m course_utils.grading.plugins.sandbox POLICY_JSON -- COMMAND...``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--probe"]:
         return _probe()
     if len(argv) < 3 or argv[1] != "--":
-        print("usage: python -m course_utils.grading.sandbox POLICY_JSON -- COMMAND...", file=sys.stderr)
+        print("usage: python -m course_utils.grading.plugins.sandbox POLICY_JSON -- COMMAND...", file=sys.stderr)
         return 2
     try:
         launch(json.loads(argv[0]), argv[2:])
     except OSError as error:
-        print(f"course_utils.grading.sandbox: {error}", file=sys.stderr)
+        print(f"course_utils.grading.plugins.sandbox: {error}", file=sys.stderr)
         return 125
     return 0  # not reached: launch execs
 

@@ -1,6 +1,6 @@
 """What a sandboxed grading kernel may read: an allow-list, computed from the interpreter itself.
 
-The sandbox (:mod:`course_utils.grading.sandbox`) builds the kernel's file
+The sandbox (:mod:`course_utils.grading.plugins.sandbox`) builds the kernel's file
 system from :func:`kernel_view` and nothing else, so the answer to "could a
 kernel read X?" is "only if X is listed here":
 
@@ -126,7 +126,9 @@ def _editable_packages() -> list[str]:
 
 def course_package() -> str:
     """The folder of the ``course_utils`` package this interpreter imports."""
-    return str(Path(__file__).resolve().parents[1])
+    import course_utils
+
+    return str(Path(course_utils.__file__).resolve().parent)
 
 
 def kernel_view(command: list[str] | None = None, extra: list[str] | None = None) -> list[str]:

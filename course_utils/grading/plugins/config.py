@@ -3,39 +3,28 @@
 ``nbgrader_config.py`` at the top of the repository (and the one
 :func:`course_utils.grading.course.write_config` puts in any other course
 directory) calls :func:`configure`, so ``nbgrader`` run by hand and the
-``course-utils`` grading commands grade the same way:
+``course-utils`` grading commands grade the same way. It names the course's
+plug-ins, which nbgrader and nbconvert load (by class or by dotted name):
 
 - each notebook ``notebooks/NN_name.ipynb`` is its own assignment ``NN_name``;
-- the execute step is :class:`~course_utils.grading.execute.GradingExecute`
+- the execute step is :class:`~course_utils.grading.plugins.execute.GradingExecute`
   (time limits that always end, dead kernels scored, output capped) in a
-  :class:`~course_utils.grading.limits.SandboxedKernelManager` kernel (no
-  network, private files, memory limit);
+  :class:`~course_utils.grading.plugins.kernel.SandboxedKernelManager` kernel
+  (no network, private files, memory limit);
 - stderr in a test cell does not zero it
-  (:class:`~course_utils.grading.outputs.StderrIsNotFailure`);
+  (:class:`~course_utils.grading.plugins.outputs.StderrIsNotFailure`);
 - deleted test cells are put back and run (``OverwriteCells.add_missing_cells``);
-- feedback pages are sanitised (:mod:`course_utils.grading.safe_html`) and do
-  not show the hidden tests;
+- feedback pages are sanitised (:mod:`course_utils.grading.plugins.safe_html`)
+  and do not show the hidden tests;
 - ``nbgrader zip_collect`` understands the file names of common LMS downloads
-  (:class:`~course_utils.grading.collect.LmsCollector`).
+  (:class:`~course_utils.grading.plugins.collector.LmsCollector`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils.grading.quota import Limits
-
-COURSE_ID = "ome-zarr-course"
-REPO = Path(__file__).resolve().parents[2]
-HIDDEN_COURSE_ENTRIES = ("gradebook.db", "source", "release", "submitted", "autograded", "feedback", "downloaded")
-"""Course-directory entries a grading kernel never sees (the gradebook, answers, other students).
-
-The sandbox shows a kernel only an allow-list (:mod:`course_utils.grading.view`),
-in which none of these are; they are covered as well, in case a course
-directory ever lies inside what the kernel may read."""
-HIDDEN_REPO_ENTRIES = ("solutions", ".git", "build", ".pytest_cache", "source", "autograded", "feedback",
-                       "submitted", "downloaded", "gradebook.db")
-"""Repository entries covered the same way (the answers, the history, build folders and caches)."""
+from course_utils.grading.limits import COURSE_ID, HIDDEN_COURSE_ENTRIES, HIDDEN_REPO_ENTRIES, REPO, Limits
 
 
 def grading_home(data_dir: Path | None = None) -> Path:
@@ -75,12 +64,17 @@ def configure(
     repo: Path = REPO,
     data_dir: Path | None = None,
     hide: tuple[str, ...] = (),
+    answer_names: dict[str, dict[str, list[str]]] | None = None,
 ) -> None:
     """Fill the traitlets config ``c`` (``get_config()`` in nbgrader_config.py) for this course.
 
     ``course_root`` is the nbgrader course directory; ``repo`` the course
     repository (its ``notebooks/`` and ``solutions/``); ``data_dir`` the
-    course data cache (default: :func:`course_utils.data.cache_dir`).
+    course data cache (default: :func:`course_utils.data.cache_dir`);
+    ``hide``: more paths kernels must not see. ``answer_names`` (``{notebook
+    id: {test grade id: [names]}}``) are read from ``repo``'s solutions
+    unless given: a grading job brings its own, so a dask worker needs no
+    copy of the solutions.
     """
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
@@ -92,8 +86,8 @@ def configure(
         SaveAutoGrades,
     )
 
-    from course_utils.grading.execute import GradingExecute
-    from course_utils.grading.outputs import StderrIsNotFailure
+    from course_utils.grading.plugins.execute import GradingExecute
+    from course_utils.grading.plugins.outputs import StderrIsNotFailure
 
     course_root = Path(course_root).resolve()
     repo = Path(repo).resolve()
@@ -114,7 +108,9 @@ def configure(
     c.GradingExecute.timeout = limits.cell_seconds
     c.GradingExecute.notebook_timeout = limits.notebook_seconds
     c.GradingExecute.output_bytes = limits.output_bytes
-    c.GradingExecute.answer_names = answer_names_by_notebook(repo / "notebooks", repo / "solutions")
+    if answer_names is None:
+        answer_names = answer_names_by_notebook(repo / "notebooks", repo / "solutions")
+    c.GradingExecute.answer_names = answer_names
 
     hidden = [str(course_root / entry) for entry in HIDDEN_COURSE_ENTRIES]
     hidden += [str(repo / entry) for entry in HIDDEN_REPO_ENTRIES]
@@ -131,10 +127,10 @@ def configure(
     # ... and run no script: sanitised content (safe_html.clean_html) and a strict CSP (export).
     c.HTMLExporter.sanitize_html = True
     c.HTMLExporter.filters = {
-        "clean_html": "course_utils.grading.safe_html.clean_html",
-        "markdown2html": "course_utils.grading.safe_html.SafeMarkdown",
+        "clean_html": "course_utils.grading.plugins.safe_html.clean_html",
+        "markdown2html": "course_utils.grading.plugins.safe_html.SafeMarkdown",
     }
 
-    c.ZipCollectApp.collector_plugin = "course_utils.grading.collect.LmsCollector"
+    c.ZipCollectApp.collector_plugin = "course_utils.grading.plugins.collector.LmsCollector"
     c.ZipCollectApp.force = True
     c.ExtractorPlugin.force = True

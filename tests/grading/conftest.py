@@ -14,10 +14,10 @@ import shutil
 import pytest
 
 from course_utils import authoring
-from course_utils.grading import course, warm
+from course_utils.grading import course, selfcheck, warm
 from course_utils.grading.autograde import Settings
 
-from grading_course import ASSIGNMENT, REPO, TEST_LIMITS
+from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +40,28 @@ def template_course(tmp_path_factory, data_dir):
     course.generate(root, REPO, [ASSIGNMENT], limits=TEST_LIMITS)
     warm.ensure_warm(Settings(root, REPO, limits=TEST_LIMITS, data_dir=data_dir), [course.find_assignment(ASSIGNMENT)])
     return root
+
+
+@pytest.fixture(scope="session")
+def every_assignment_course(tmp_path_factory, data_dir, template_course):
+    """A course with every notebook released, warmed for grading one notebook after another.
+
+    Returns ``(root, unconfirmed)``: ``unconfirmed`` maps a notebook whose
+    solutions the second look would not confirm to why (warming stops there
+    for it); the others' verdicts are in the warm-up's markers
+    (:func:`course_utils.grading.warm.verdicts`). Copy the course, do not change it.
+    """
+    root = tmp_path_factory.mktemp("every-assignment") / "course"
+    names = [path.stem for path in GRADED_NOTEBOOKS]
+    course.generate(root, REPO, names, limits=TEST_LIMITS)
+    settings = Settings(root, REPO, limits=TEST_LIMITS, data_dir=data_dir)
+    unconfirmed = {}
+    for name in names:  # 01 is warm already (template_course shares the data cache)
+        try:
+            warm.ensure_warm(settings, [course.find_assignment(name)])
+        except selfcheck.SolutionNotConfirmed as error:
+            unconfirmed[name] = str(error)
+    return root, unconfirmed
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ from course_utils.grading.limits import GIB, Limits
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_store_interface"
 
+GRADED_NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("*.ipynb")) if (REPO / "solutions" / p.stem).is_dir()]
+"""Every notebook of the course with exercises (whatever notebooks there are)."""
+
 TEST_LIMITS = Limits(cell_seconds=20, notebook_seconds=300, memory_bytes=2 * GIB)
 """Short enough that the infinite loops end quickly, roomy enough for notebook 01."""
 

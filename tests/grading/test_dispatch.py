@@ -9,20 +9,24 @@ that goes away mid-run are each tried for real.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course_utils.grading import dispatch, gradebook, identity
+from course_utils import authoring, lessons
+from course_utils.grading import course, dispatch, gradebook, identity
 from course_utils.grading.autograde import autograde
 
 import grading_submissions as subs
 from dask_cluster import Cluster, mismatched_course
-from grading_course import ASSIGNMENT, settings_for
+from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -51,12 +55,12 @@ def _write(course_dir, release, exercises, cases: dict[str, str]) -> None:
         subs.BY_NAME[case].write(course_dir / "submitted" / student / ASSIGNMENT, release, exercises, {})
 
 
-def _rows(course_dir) -> dict[str, tuple[int, float]]:
-    """``{student: (submissions in the gradebook, total score)}``."""
+def _rows(course_dir, assignment: str = ASSIGNMENT) -> dict[str, tuple[int, float]]:
+    """``{student: (submissions of ``assignment`` in the gradebook, total score)}``."""
     with Gradebook(gradebook.db_url(course_dir / "gradebook.db")) as gb:
         rows = {}
         for student in gb.students:
-            submissions = [s for s in student.submissions if s.assignment.name == ASSIGNMENT]
+            submissions = [s for s in student.submissions if s.assignment.name == assignment]
             rows[student.id] = (len(submissions), sum(s.score for s in submissions))
         return rows
 
@@ -212,3 +216,43 @@ def test_a_cluster_that_goes_away_stops_the_run_and_the_next_run_grades_the_rest
     assert sorted(recorder.students) == sorted(stopped.value.left)
     assert {r.student: r.report.score for r in results} == {s: subs.BY_NAME[c].score for s, c in cases.items()}
     assert _rows(course_dir) == {s: (1, subs.BY_NAME[c].score) for s, c in cases.items()}
+
+
+def test_every_notebook_is_graded_on_a_scheduler_and_two_workers(cluster, tmp_path, every_assignment_course, data_dir):
+    """A solved notebook of each assignment, graded through ``dask scheduler`` and two ``dask worker`` processes.
+
+    Each scores every point of its notebook, which is what grading it in one
+    process gives (the warm-up confirmed every solution), with one gradebook
+    row. Two notebooks are graded at a time, each in a copy of the course
+    (its own gradebook), so both workers have work.
+    """
+    root, unconfirmed = every_assignment_course
+    assert not unconfirmed, unconfirmed
+    cluster.start_scheduler()
+    cluster.start_worker("one")
+    cluster.start_worker("two")
+    names = {address: info["name"] for address, info in cluster.wait_for_workers(2).items()}
+
+    def grade(path):
+        course_dir = tmp_path / path.stem / "course"
+        shutil.copytree(root, course_dir)
+        course.write_config(course_dir, REPO, TEST_LIMITS)
+        assignment = course.find_assignment(path.stem)
+        solved = subs.answered(course.release_notebook(course_dir, assignment),
+                               authoring.read_exercises(path, REPO / "solutions"))
+        folder = course_dir / "submitted" / "ann" / assignment.name
+        folder.mkdir(parents=True)
+        nbformat.write(solved, folder / f"{assignment.notebook_id}.ipynb")
+        settings = replace(settings_for(course_dir, data_dir, 0), scheduler=cluster.address)
+        (result,) = autograde(settings, assignment.name, listener=Recorder())
+        return path.stem, (result.report.score, _rows(course_dir, assignment.name), names.get(result.worker))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        graded = dict(pool.map(grade, GRADED_NOTEBOOKS))
+    cluster.remember()
+    points = {path.stem: lessons.lesson_stats(path).points for path in GRADED_NOTEBOOKS}
+    assert {stem: score for stem, (score, _, _) in graded.items()} == points
+    assert {stem: rows for stem, (_, rows, _) in graded.items()} == {
+        stem: {"ann": (1, score)} for stem, score in points.items()
+    }
+    assert {worker for _, _, worker in graded.values()} <= {"one", "two"}

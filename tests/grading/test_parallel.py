@@ -11,7 +11,7 @@ from course_utils.grading import gradebook
 from course_utils.grading.autograde import autograde
 
 import grading_submissions as subs
-from grading_course import ASSIGNMENT, REPO, settings_for
+from grading_course import ASSIGNMENT, settings_for
 
 MIX = ("full", "partial", "stderr_warnings", "invalid_json")
 """A kernel that passes, one that fails a test, one with stderr, and one that never starts a kernel."""

@@ -5,46 +5,40 @@ on the ones added later too), the solved notebook runs once with, after
 each test cell, exactly what the second look does with a student's answer
 (:mod:`course_utils.grading.selfcheck`): the answer variables read out as
 plain data under the read-out's size limit, decoded, and the hidden tests
-run on them. Every test must be confirmed. Two notebooks run at a time.
+run on them. Every test must be confirmed. That run is the grading warm-up
+of every notebook (fixture ``every_assignment_course``), which the
+every-notebook cluster test then grades against.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-from course_utils import authoring, runner
+from course_utils import authoring
 from course_utils.grading import answers, course, selfcheck, warm
 from course_utils.grading.job import Settings
 
-from grading_course import REPO
+from grading_course import GRADED_NOTEBOOKS, REPO
 
-NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("*.ipynb")) if (REPO / "solutions" / p.stem).is_dir()]
+NOTEBOOKS = GRADED_NOTEBOOKS
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def confirmed(tmp_path_factory, data_dir, template_course):
-    """``{notebook stem: {test: [outcome, message]}}``, every notebook run once (two at a time).
+def confirmed(every_assignment_course, data_dir):
+    """``{notebook stem: {test: [outcome, message]}}`` from the grading warm-up of every notebook.
 
-    A notebook the session's grading warm-up already checked (01, for the
-    template course) is not run again: its verdicts are in the warm-up's marker.
+    The warm-up runs each solved notebook once with the second look's steps
+    (:func:`course_utils.grading.warm.ensure_warm`); a notebook whose
+    solutions it would not confirm maps to the warm-up's reason instead.
     """
-
-    def run(path):
-        earlier = warm.verdicts(Settings(template_course, REPO, data_dir=data_dir), course.find_assignment(path.stem))
-        if earlier is not None:
-            return path.stem, earlier
-        nb = selfcheck.checked_notebook(path, REPO / "solutions")
-        workdir = tmp_path_factory.mktemp(f"second-look-{path.stem}")
-        runner.execute(nb, workdir, allow_errors=True,
-                       env={"COURSE_OFFLINE": "1", "COURSE_DATA_DIR": str(data_dir)})
-        return path.stem, selfcheck.verdicts(nb)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, NOTEBOOKS))
+    root, unconfirmed = every_assignment_course
+    found = {}
+    for path in NOTEBOOKS:
+        verdicts = warm.verdicts(Settings(root, REPO, data_dir=data_dir), course.find_assignment(path.stem))
+        found[path.stem] = unconfirmed.get(path.stem, verdicts)
+    return found
 
 
 def test_every_notebook_with_exercises_is_checked():
@@ -54,6 +48,7 @@ def test_every_notebook_with_exercises_is_checked():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_solution_is_confirmed_by_the_second_look(confirmed, path):
     found = confirmed[path.stem]
+    assert not isinstance(found, str), found  # the warm-up's SolutionNotConfirmed
     tests = {g + authoring.TEST_SUFFIX for g in authoring.read_exercises(path, REPO / "solutions")}
     assert set(found) == tests
     assert selfcheck.unconfirmed(found) == []

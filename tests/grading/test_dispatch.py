@@ -28,7 +28,9 @@ import grading_submissions as subs
 from dask_cluster import Cluster, mismatched_course
 from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS, settings_for
 
-pytestmark = pytest.mark.slow
+# One group of their own (they share the every-assignment course), so pytest-xdist
+# runs them beside the rest of tests/grading instead of after it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-every-notebook")]
 
 
 class Recorder(dispatch.Listener):

@@ -22,7 +22,9 @@ from grading_course import GRADED_NOTEBOOKS, REPO
 
 NOTEBOOKS = GRADED_NOTEBOOKS
 
-pytestmark = pytest.mark.slow
+# One group of their own (they share the every-assignment course), so pytest-xdist
+# runs them beside the rest of tests/grading instead of after it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-every-notebook")]
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,7 @@ import grading_submissions as subs
 from dask_cluster import Cluster, mismatched_course
 from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS, settings_for
 
-# One group of their own (they share the every-assignment course), so pytest-xdist
-# runs them beside the rest of tests/grading instead of after it.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-every-notebook")]
+pytestmark = pytest.mark.slow
 
 
 class Recorder(dispatch.Listener):

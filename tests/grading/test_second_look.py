@@ -22,9 +22,7 @@ from grading_course import GRADED_NOTEBOOKS, REPO
 
 NOTEBOOKS = GRADED_NOTEBOOKS
 
-# One group of their own (they share the every-assignment course), so pytest-xdist
-# runs them beside the rest of tests/grading instead of after it.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-every-notebook")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,16 @@ def data_dir() -> Path:
 
 
 @contextlib.contextmanager
+def data_dir_set(directory: Path):
+    """``COURSE_DATA_DIR`` pointed at ``directory`` inside the block, put back after it."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATA_VARIABLE, str(directory))
+        yield Path(directory)
+
+
+@contextlib.contextmanager
 def _locked(path: Path):
     """An exclusive lock on ``path`` between processes (``flock``; no lock where there is none)."""
     try:
@@ -74,16 +84,8 @@ def warm(directory: Path | None = None) -> Path:
     """Build every stand-in into ``directory`` (default: the session's cache) once; return it."""
     directory = Path(directory or data_dir())
     directory.mkdir(parents=True, exist_ok=True)
-    with _locked(directory / LOCK_FILE):  # a stand-in already there is found, not built again
-        previous = os.environ.get(DATA_VARIABLE)
-        os.environ[DATA_VARIABLE] = str(directory)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # "Using SYNTHETIC stand-in data ..."
-                for build in builders().values():
-                    build()
-        finally:
-            if previous is None:
-                os.environ.pop(DATA_VARIABLE, None)
-            else:
-                os.environ[DATA_VARIABLE] = previous
+    with _locked(directory / LOCK_FILE), data_dir_set(directory):  # a stand-in already there is found
+        with contextlib.redirect_stdout(io.StringIO()):  # "Using SYNTHETIC stand-in data ..."
+            for build in builders().values():
+                build()
     return directory

@@ -9,7 +9,6 @@ compress about as well. Moved here from test_servers.py, plus the IDR tests.
 from __future__ import annotations
 
 import json
-import os
 import tracemalloc
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from course_utils import idr_metadata, standins
 from course_utils.nuclei import NucleiStack, downsample
 from course_utils.validate import validate_ome_zarr
 
+import session_data
+
 MIB = 2**20
 #: Sizes in the challenge README's listing of the 0.5 copy, as bytes (the listing rounds).
 LISTED_BYTES = {"24MiB": 24 * MIB, "6.0MiB": 6.0 * MIB, "1.6MiB": 1.6 * MIB, "2.7KiB": 2.7 * 1024, "1.2KiB": 1.2 * 1024}
@@ -32,14 +33,8 @@ REAL_PLANE_117_LZ4 = (77_872, 79_792)
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     """A private course data cache, so the stand-ins are written fresh once per run."""
-    path = tmp_path_factory.mktemp("course-data")
-    old = os.environ.get("COURSE_DATA_DIR")
-    os.environ["COURSE_DATA_DIR"] = str(path)
-    yield path
-    if old is None:
-        del os.environ["COURSE_DATA_DIR"]
-    else:
-        os.environ["COURSE_DATA_DIR"] = old
+    with session_data.data_dir_set(tmp_path_factory.mktemp("course-data")) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ one directory per test session, so ngff-zarr's WebAssembly is compiled once.
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -17,20 +16,15 @@ from course_utils import authoring
 from course_utils.grading import course, selfcheck, warm
 from course_utils.grading.autograde import Settings
 
+import session_data
 from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS
 
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory):
     """``COURSE_DATA_DIR`` for the whole session (kernels and workers inherit it)."""
-    path = tmp_path_factory.mktemp("grading-data")
-    old = os.environ.get("COURSE_DATA_DIR")
-    os.environ["COURSE_DATA_DIR"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("COURSE_DATA_DIR", None)
-    else:
-        os.environ["COURSE_DATA_DIR"] = old
+    with session_data.data_dir_set(tmp_path_factory.mktemp("grading-data")) as path:
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ import ast
 import base64
 import json
 import math
+import threading
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +48,17 @@ class Unencodable(ValueError):
     """A value that cannot travel as plain data."""
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def _parse(source: str) -> ast.Module:
+    # CPython 3.11 counts AST-building depth in one counter per interpreter, not
+    # per thread: two threads parsing at once can fail with "SystemError: AST
+    # constructor recursion depth mismatch". Parsing here is rare and quick.
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 def answer_names(answer_code: str, hidden_tests: str) -> list[str]:
     """Names ``answer_code`` assigns at module level that ``hidden_tests`` reads, sorted.
 
@@ -55,7 +67,7 @@ def answer_names(answer_code: str, hidden_tests: str) -> list[str]:
     functions, classes or comprehensions.
     """
     assigned: set[str] = set()
-    pending = list(ast.parse(answer_code).body)
+    pending = list(_parse(answer_code).body)
     while pending:
         node = pending.pop()
         targets: list[ast.AST] = []
@@ -78,7 +90,7 @@ def answer_names(answer_code: str, hidden_tests: str) -> list[str]:
                 pending.extend(getattr(node, block, []) or [])
             for handler in getattr(node, "handlers", []) or []:
                 pending.extend(handler.body)
-    read = {n.id for n in ast.walk(ast.parse(hidden_tests)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read = {n.id for n in ast.walk(_parse(hidden_tests)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return sorted(assigned & read)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -59,6 +60,41 @@ def test_answer_names_are_assigned_by_the_answer_and_read_by_the_hidden_tests():
     answer = "helper = [1]\nresult = {'a': len(helper)}\nfor i in range(2):\n    pass"
     hidden = "assert result['a'] == 1\nassert other"
     assert answers.answer_names(answer, hidden) == ["result"]
+
+
+def test_answer_names_can_be_asked_from_several_threads_at_once():
+    """Two gradings in one process (threads) once failed with CPython 3.11's shared AST depth counter.
+
+    Garbage with finalizers makes the interpreter switch threads while a tree
+    is being built, which is what exposed the race.
+    """
+
+    class Finalized:
+        def __init__(self):
+            self.cycle = self
+
+        def __del__(self):
+            pass
+
+    answer = "\n".join(f"value_{i} = [{i}, ({i}, {{'k': {i}}})]" for i in range(300))
+    tests = "\n".join(f"assert value_{i}[0] == {i}" for i in range(300))
+    failures = []
+
+    def ask():
+        for _ in range(60):
+            [Finalized() for _ in range(50)]
+            try:
+                assert len(answers.answer_names(answer, tests)) == 300
+            except Exception as error:  # noqa: BLE001 - collected, asserted below
+                failures.append(error)
+                return
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
 
 
 def test_emit_prints_one_marked_line_that_parses(capsys):

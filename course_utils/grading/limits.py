@@ -65,6 +65,11 @@ class Limits:
     ``scratch_bytes``: the kernel's private ``/tmp``, ``/var/tmp`` and
     ``/dev/shm`` together (one size-limited file system in memory, so files
     there count against this limit, on top of ``memory_bytes``).
+    ``processes``: processes the kernel may run at once, itself included;
+    together they may hold twice ``memory_bytes`` (:attr:`memory_total_bytes`),
+    so one process at its own limit still gets its ``MemoryError``. These
+    two are enforced by the sandbox (a fork bomb is stopped in a quarter of
+    a second); without it (``--isolation none``) only the per-process limits hold.
     """
 
     cell_seconds: int = 120
@@ -73,6 +78,12 @@ class Limits:
     file_bytes: int = 1 * GIB
     output_bytes: int = 1 * MIB
     scratch_bytes: int = 512 * MIB
+    processes: int = 256
+
+    @property
+    def memory_total_bytes(self) -> int:
+        """Memory all of the kernel's processes may hold together (0: no limit)."""
+        return 2 * self.memory_bytes
 
     def as_dict(self) -> dict:
         """The limits as a plain dict (for JSON and traitlets config)."""
@@ -83,7 +94,8 @@ class Limits:
         return (
             f"{self.cell_seconds} s per cell, {self.notebook_seconds} s per notebook, "
             f"{self.memory_bytes / GIB:g} GiB memory, {self.file_bytes / GIB:g} GiB per file, "
-            f"{self.output_bytes / MIB:g} MiB output per cell, {self.scratch_bytes / MIB:g} MiB of /tmp and /dev/shm"
+            f"{self.output_bytes / MIB:g} MiB output per cell, {self.scratch_bytes / MIB:g} MiB of /tmp and /dev/shm, "
+            f"{self.processes} processes"
         )
 
 

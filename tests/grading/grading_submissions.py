@@ -108,6 +108,19 @@ def _segfault(release, exercises, context):
     return answered(release, exercises, {"scale0_chunk_keys": "import ctypes\nctypes.string_at(0)"})
 
 
+FORK_BOMB = """import os, time
+born = 0
+while born < 2000:  # bounded, in case the sandbox's process limit ever fails
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    born += 1"""
+
+
+def _fork_bomb(release, exercises, context):
+    return answered(release, exercises, {"scale0_chunk_keys": FORK_BOMB})
+
+
 MEMORY_HOG = """def grow():
     hog = []
     while True:  # a mebibyte at a time, every page touched
@@ -318,6 +331,7 @@ CASES = [
     Case("kernel_exit", 3, "exit code 3", _exit),
     Case("segfault", 3, "segmentation fault", _segfault),
     Case("memory_hog", 4, "ran out of memory", _memory_hog),
+    Case("fork_bomb", 3, "processes at once", _fork_bomb),
     Case("huge_output", 6, "printed too much", _huge_output),
     Case("exception", 4, "ValueError", _exception),
     Case("deleted_test_cell", 3, "was deleted; it was put back and run", _deleted_test_cell),

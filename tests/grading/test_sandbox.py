@@ -37,7 +37,8 @@ def test_limits_have_sensible_defaults():
     assert 60 <= limits.cell_seconds <= limits.notebook_seconds <= 1800
     assert 1 * GIB <= limits.memory_bytes <= 4 * GIB  # the notebooks need < 1 GB; Binder has 2 GB
     assert limits.output_bytes == 1 * MIB
-    assert "s per cell" in limits.describe()
+    assert "s per cell" in limits.describe() and "256 processes" in limits.describe()
+    assert limits.memory_total_bytes == 2 * limits.memory_bytes  # one process at its own limit is not stopped
 
 
 def test_this_machine_has_a_sandbox():
@@ -150,6 +151,58 @@ def test_processes_left_behind_die_with_the_kernel(tmp_path):
     marker.unlink()
     time.sleep(0.6)
     assert not marker.exists()
+
+
+FORKS = """
+import os, sys, time
+for _ in range({count}):
+    if os.fork() == 0:
+        hold = bytearray({mib} * 2**20) + b"x"  # every page touched
+        time.sleep(2)
+        open(os.path.join({folder!r}, str(os.getpid())), "w").close()  # only if still alive
+        os._exit(0)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+print("every child ended on its own")
+"""
+
+
+def _forks(tmp_path, count: int, mib: int, **limits) -> tuple[subprocess.CompletedProcess, str]:
+    """Start ``count`` children holding ``mib`` MiB each in a sandbox with ``limits``; (the run, the stop note)."""
+    note = tmp_path / "stopped"
+    code = FORKS.format(count=count, mib=mib, folder=str(tmp_path))
+    done = _in_sandbox(code, {"isolation": sandbox.detect(), "writable": [str(tmp_path)], "stop_note": str(note),
+                              **limits})
+    return done, note.read_text() if note.exists() else ""
+
+
+@pytest.mark.skipif(not LINUX, reason="namespaces are Linux only")
+def test_a_fork_bomb_is_stopped_at_the_process_limit_with_all_its_processes(tmp_path):
+    done, note = _forks(tmp_path, count=300, mib=1, processes=64)
+    assert done.returncode == -9, (done.returncode, done.stderr)  # the launcher mirrors the SIGKILL
+    assert note == "it started more than 64 processes at once (the limit)"
+    assert "ended on its own" not in done.stdout
+    assert not [p for p in tmp_path.iterdir() if p.name != "stopped"], "a child outlived the stop"
+
+
+@pytest.mark.skipif(not LINUX, reason="namespaces are Linux only")
+def test_processes_together_may_not_hold_more_than_the_total_memory(tmp_path):
+    """RLIMIT_DATA counts one process; eight children of 200 MiB each pass it, not the total of 1 GiB."""
+    done, note = _forks(tmp_path, count=8, mib=200, memory_bytes=512 * MIB, memory_total_bytes=1 * GIB)
+    assert done.returncode == -9, (done.returncode, done.stderr)
+    assert note.startswith("its processes together held") and note.endswith("(the limit for all of them is 1 GiB)")
+    assert "ended on its own" not in done.stdout
+
+
+@pytest.mark.skipif(not LINUX, reason="namespaces are Linux only")
+def test_within_the_process_and_memory_limits_nothing_is_stopped(tmp_path):
+    done, note = _forks(tmp_path, count=8, mib=20, processes=64, memory_total_bytes=1 * GIB)
+    assert done.returncode == 0, done.stderr
+    assert "every child ended on its own" in done.stdout and note == ""
+    assert len(list(tmp_path.iterdir())) == 8 + 1  # eight markers, and the note the launcher opened
 
 
 def test_without_namespaces_python_code_still_cannot_leave_the_machine():

@@ -118,6 +118,8 @@ def configure(
     c.SandboxedKernelManager.memory_bytes = limits.memory_bytes
     c.SandboxedKernelManager.file_bytes = limits.file_bytes
     c.SandboxedKernelManager.scratch_bytes = limits.scratch_bytes
+    c.SandboxedKernelManager.processes = limits.processes
+    c.SandboxedKernelManager.memory_total_bytes = limits.memory_total_bytes
     c.SandboxedKernelManager.hide = list(dict.fromkeys(hidden + list(hide)))
     c.SandboxedKernelManager.home_template = str(grading_home(data_dir))
     c.SandboxedKernelManager.data_dir = str(grading_data(data_dir))

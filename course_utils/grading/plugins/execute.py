@@ -157,8 +157,15 @@ class GradingExecute(Execute):
         try:
             self.preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            how = describe_exit(self._kernel_returncode())
-            cell.outputs.append(error_output(KERNEL_DIED, f"the Python kernel died while running this cell: {how}"))
+            code = self._kernel_returncode()
+            reason = self.km.stop_reason() if hasattr(self.km, "stop_reason") else None
+            if reason:  # the sandbox stopped it (too many processes, too much memory in all)
+                how = f"the grader stopped it: {reason}"
+                text = f"the grader stopped the Python kernel during this cell: {reason}"
+            else:
+                how = describe_exit(code)
+                text = f"the Python kernel died while running this cell: {how}"
+            cell.outputs.append(error_output(KERNEL_DIED, text))
             self._stopped = f"the kernel died in an earlier cell ({how})"
             return
         except CellTimeoutError as error:  # no output after the reply (iopub timeout)

@@ -25,6 +25,7 @@ each kernel through :mod:`course_utils.grading.plugins.sandbox` with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -108,6 +109,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     data_dir = Unicode("", help="The course data cache whose synthetic files each kernel gets a copy of.").tag(
         config=True
     )
+    processes = Int(Limits.processes, help="Processes the kernel may run at once, itself included (0: no limit). "
+                    "Needs namespaces.").tag(config=True)
+    memory_total_bytes = Int(Limits().memory_total_bytes, help="Memory all the kernel's processes may hold together "
+                             "(0: no limit). Needs namespaces.").tag(config=True)
     extra_env = Dict(help="More environment variables for the kernel.").tag(config=True)
 
     _scratch: str | None = None
@@ -146,6 +151,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             "memory_bytes": self.memory_bytes,
             "file_size_bytes": self.file_bytes,
             "scratch_bytes": self.scratch_bytes,
+            "processes": self.processes,
+            "memory_total_bytes": self.memory_total_bytes,
+            "stop_note": self._stop_note(),
             "writable": [str(scratch), *([cwd] if cwd else []), *self.writable],
             "hide": list(self.hide),
             "env": env,
@@ -169,10 +177,25 @@ class SandboxedKernelManager(AsyncKernelManager):
         policy = json.dumps(getattr(self, "_sandbox_policy", {"isolation": sandbox.NONE}))
         return [sys.executable, "-m", sandbox.__name__, policy, "--", *command]
 
+    def _stop_note(self) -> str:
+        # beside the scratch directory, not in it: outside everything the kernel can see or write
+        return f"{self._scratch}.stopped"
+
+    def stop_reason(self) -> str | None:
+        """Why the sandbox stopped this kernel (too many processes, too much memory in all), or None."""
+        if not self._scratch:
+            return None
+        try:
+            return Path(self._stop_note()).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart and self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.unlink(self._stop_note())
             self._scratch = None
 
     cleanup_resources = _async_cleanup_resources  # what nbclient calls for a kernel that died

@@ -29,7 +29,12 @@ On Linux, as root or with unprivileged user namespaces, the kernel gets its own
   unmount or leave its root, even though it may run as user 0.
 
 Resource limits (``RLIMIT_DATA`` for memory, ``RLIMIT_FSIZE`` for file size,
-no core dumps) apply in every mode. The kernel talks to the grader over
+no core dumps) apply in every mode. In the namespace modes the launcher also
+watches the kernel from outside (:func:`over_limits`, every
+:data:`WATCH_SECONDS`): more processes than ``policy["processes"]`` (a fork
+bomb) or more memory than ``policy["memory_total_bytes"]`` for all of them
+together (``RLIMIT_DATA`` counts one process at a time) and it stops the
+whole namespace, writing why to ``policy["stop_note"]``. The kernel talks to the grader over
 Unix-domain (IPC) sockets in its scratch directory, not TCP, so it needs no
 network at all.
 
@@ -44,6 +49,7 @@ connections from inside Python (best effort).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import fcntl
@@ -58,6 +64,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 NAMESPACES = "namespaces"
 USER_NAMESPACES = "user-namespaces"
@@ -332,9 +339,17 @@ def _enter_namespaces(policy: dict, command: list[str]) -> None:
         _write("/proc/self/uid_map", f"0 {uid} 1")
         _write("/proc/self/gid_map", f"0 {gid} 1")
 
+    # The kernel's file system will replace this side's too (one mount namespace): open what the
+    # watch needs now, the machine's /proc and the note for the grader.
+    proc = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    note = os.open(policy["stop_note"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600) \
+        if policy.get("stop_note") else None
     child = os.fork()
     if child:
-        _wait_and_mirror(child)  # never returns
+        _wait_and_mirror(child, policy, proc, note)  # never returns
+    for handle in (proc, note):  # the kernel never gets them
+        if handle is not None:
+            os.close(handle)
 
     # The child: process 1 of the new PID namespace. Die with the launcher.
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -349,17 +364,101 @@ def _enter_namespaces(policy: dict, command: list[str]) -> None:
         os.chdir("/tmp")
 
 
-def _wait_and_mirror(child: int) -> None:
-    """Wait for ``child``; exit the way it exited. Interrupts reach it through the process group."""
+WATCH_SECONDS = 0.25
+"""How often the launcher counts the sandbox's processes and their memory."""
+
+
+def namespace_processes(init: int, proc: int) -> list[int]:
+    """``init`` and every process below it, read from ``/proc/PID/task/TID/children``.
+
+    ``proc``: a descriptor of the ``/proc`` whose PIDs ``init`` is in (the
+    launcher opens the machine's before the kernel's file system replaces
+    it). In a PID namespace, a process whose parent ends is adopted by the
+    namespace's first process, so from ``init`` down this is every process
+    of the namespace.
+    """
+    found, pending = [], [init]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        try:
+            tasks = _listdir(f"{pid}/task", proc)
+        except OSError:  # gone meanwhile
+            continue
+        for task in tasks:
+            try:
+                pending.extend(int(child) for child in _read(f"{pid}/task/{task}/children", proc).split())
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def _listdir(path: str, directory: int) -> list[str]:
+    handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=directory)
+    try:
+        return os.listdir(handle)
+    finally:
+        os.close(handle)
+
+
+def _read(path: str, directory: int) -> str:
+    with open(path, encoding="ascii", opener=lambda name, flags: os.open(name, flags | os.O_CLOEXEC, dir_fd=directory)) as handle:
+        return handle.read()
+
+
+def _pss_bytes(pid: int, proc: int) -> int:
+    """Memory of ``pid`` with the pages it shares divided among their sharers (``Pss``), 0 if unknown."""
+    try:
+        for line in _read(f"{pid}/smaps_rollup", proc).splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def over_limits(init: int, policy: dict, proc: int) -> str | None:
+    """Why the processes from ``init`` down exceed ``policy``'s ``processes`` or ``memory_total_bytes``, or None."""
+    pids = namespace_processes(init, proc)
+    most = int(policy.get("processes") or 0)
+    if most and len(pids) > most:
+        return f"it started more than {most} processes at once (the limit)"
+    total_limit = int(policy.get("memory_total_bytes") or 0)
+    if total_limit:
+        total = sum(_pss_bytes(pid, proc) for pid in pids)
+        if total > total_limit:
+            return (f"its processes together held {total / 2**30:.1f} GiB of memory "
+                    f"(the limit for all of them is {total_limit / 2**30:g} GiB)")
+    return None
+
+
+def _wait_and_mirror(child: int, policy: dict, proc: int, note: int | None) -> None:
+    """Wait for ``child``, stopping it at ``policy``'s process and memory limits; exit the way it exited.
+
+    Interrupts reach it through the process group. Stopping ``child``
+    (process 1 of the namespace) ends every process of the namespace; the
+    reason goes to ``note`` (``policy["stop_note"]``, opened) for the grader.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), lambda signum, frame: os.kill(child, signal.SIGKILL))
+    watch = bool(policy.get("processes") or policy.get("memory_total_bytes"))
     while True:
         try:
-            _, status = os.waitpid(child, 0)
-            break
+            pid, status = os.waitpid(child, os.WNOHANG if watch else 0)
         except InterruptedError:
             continue
+        if pid:
+            break
+        reason = over_limits(child, policy, proc)
+        if reason:
+            if note is not None:
+                with contextlib.suppress(OSError):
+                    os.write(note, reason.encode())
+            os.kill(child, signal.SIGKILL)
+            watch = False  # now only wait for it
+            continue
+        time.sleep(WATCH_SECONDS)
     if os.WIFSIGNALED(status):
         code = os.WTERMSIG(status)
         if code not in (signal.SIGKILL, signal.SIGSTOP):

@@ -34,9 +34,9 @@ watches the kernel from outside (:func:`over_limits`, every
 :data:`WATCH_SECONDS`): more processes than ``policy["processes"]`` (a fork
 bomb) or more memory than ``policy["memory_total_bytes"]`` for all of them
 together (``RLIMIT_DATA`` counts one process at a time) and it stops the
-whole namespace, writing why to ``policy["stop_note"]``. The kernel talks to the grader over
-Unix-domain (IPC) sockets in its scratch directory, not TCP, so it needs no
-network at all.
+whole namespace, writing why to ``policy["stop_note"]``. The kernel talks to
+the grader over Unix-domain (IPC) sockets in its scratch directory, not TCP,
+so it needs no network at all.
 
 :func:`detect` says which isolation works here (by starting a probe in a
 real sandbox, with this very interpreter); :func:`require` turns a requested
@@ -58,6 +58,7 @@ import json
 import os
 import platform
 import resource
+import select
 import signal
 import socket
 import struct
@@ -402,7 +403,10 @@ def _listdir(path: str, directory: int) -> list[str]:
 
 
 def _read(path: str, directory: int) -> str:
-    with open(path, encoding="ascii", opener=lambda name, flags: os.open(name, flags | os.O_CLOEXEC, dir_fd=directory)) as handle:
+    def opener(name: str, flags: int) -> int:
+        return os.open(name, flags | os.O_CLOEXEC, dir_fd=directory)
+
+    with open(path, encoding="ascii", opener=opener) as handle:
         return handle.read()
 
 
@@ -453,6 +457,10 @@ def _wait_and_mirror(child: int, policy: dict, proc: int, note: int | None) -> N
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), lambda signum, frame: os.kill(child, signal.SIGKILL))
     watch = bool(policy.get("processes") or policy.get("memory_total_bytes"))
+    try:  # readable once the child has ended: the wait between two looks ends at once then
+        ended = os.pidfd_open(child)
+    except (AttributeError, OSError):  # before Linux 5.3
+        ended = None
     while True:
         try:
             pid, status = os.waitpid(child, os.WNOHANG if watch else 0)
@@ -468,7 +476,10 @@ def _wait_and_mirror(child: int, policy: dict, proc: int, note: int | None) -> N
             os.kill(child, signal.SIGKILL)
             watch = False  # now only wait for it
             continue
-        time.sleep(WATCH_SECONDS)
+        if ended is not None:
+            select.select([ended], [], [], WATCH_SECONDS)
+        else:
+            time.sleep(WATCH_SECONDS)
     if os.WIFSIGNALED(status):
         code = os.WTERMSIG(status)
         if code not in (signal.SIGKILL, signal.SIGSTOP):

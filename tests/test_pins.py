@@ -217,8 +217,9 @@ def wheel_downloads(tmp_path_factory):
     """One ``pip download`` per supported Python, all started at once (they mostly wait on the index).
 
     Returns Python version -> (the running process, its destination folder,
-    when it started); pip's stderr goes to ``<version>.stderr`` beside the folder. The wheels of :data:`course_utils.pins.SDIST_ONLY` are
-    built first, once, for every download to find.
+    when it started); pip's stderr goes to ``<version>.stderr`` beside the
+    folder. The wheels of :data:`course_utils.pins.SDIST_ONLY` are built
+    first, once, for every download to find.
     """
     root = tmp_path_factory.mktemp("wheel-check")
     built = root / "built"

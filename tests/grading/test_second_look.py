@@ -20,8 +20,6 @@ from course_utils.grading.job import Settings
 
 from grading_course import GRADED_NOTEBOOKS, REPO
 
-NOTEBOOKS = GRADED_NOTEBOOKS
-
 pytestmark = pytest.mark.slow
 
 
@@ -35,17 +33,17 @@ def confirmed(every_assignment_course, data_dir):
     """
     root, unconfirmed = every_assignment_course
     found = {}
-    for path in NOTEBOOKS:
+    for path in GRADED_NOTEBOOKS:
         verdicts = warm.verdicts(Settings(root, REPO, data_dir=data_dir), course.find_assignment(path.stem))
         found[path.stem] = unconfirmed.get(path.stem, verdicts)
     return found
 
 
 def test_every_notebook_with_exercises_is_checked():
-    assert NOTEBOOKS and all(authoring.read_exercises(p, REPO / "solutions") for p in NOTEBOOKS)
+    assert GRADED_NOTEBOOKS and all(authoring.read_exercises(p, REPO / "solutions") for p in GRADED_NOTEBOOKS)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", GRADED_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_solution_is_confirmed_by_the_second_look(confirmed, path):
     found = confirmed[path.stem]
     assert not isinstance(found, str), found  # the warm-up's SolutionNotConfirmed
@@ -54,7 +52,7 @@ def test_every_solution_is_confirmed_by_the_second_look(confirmed, path):
     assert selfcheck.unconfirmed(found) == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", GRADED_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_exercise_has_answer_variables_to_read_out(path):
     """An exercise whose answer names cannot be found would have nothing to re-check: all withheld."""
     for grade_id, exercise in authoring.read_exercises(path, REPO / "solutions").items():

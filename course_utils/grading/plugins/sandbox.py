@@ -457,10 +457,10 @@ def _wait_and_mirror(child: int, policy: dict, proc: int, note: int | None) -> N
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), lambda signum, frame: os.kill(child, signal.SIGKILL))
     watch = bool(policy.get("processes") or policy.get("memory_total_bytes"))
-    try:  # readable once the child has ended: the wait between two looks ends at once then
-        ended = os.pidfd_open(child)
-    except (AttributeError, OSError):  # before Linux 5.3
-        ended = None
+    ended = None  # a pidfd: readable once the child has ended, so the wait between two looks ends at once
+    if watch:
+        with contextlib.suppress(AttributeError, OSError):  # before Linux 5.3: sleep between looks
+            ended = os.pidfd_open(child)
     while True:
         try:
             pid, status = os.waitpid(child, os.WNOHANG if watch else 0)

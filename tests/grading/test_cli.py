@@ -11,6 +11,7 @@ from rich.console import Console
 
 from course_utils import cli
 from course_utils.grading import cli as grading_cli
+from course_utils.grading import dispatch
 from course_utils.grading.job import Result
 from course_utils.grading.report import Report
 
@@ -63,7 +64,8 @@ def test_bad_options_are_one_line_from_argparse(arguments, words, capsys):
 
 @pytest.mark.parametrize("address", ["closed", "nonsense://where", "tcp://"])
 def test_a_scheduler_that_cannot_be_reached_is_one_line_and_nothing_is_graded(address, course_dir, release, exercises,
-                                                                             capsys):
+                                                                             capsys, monkeypatch):
+    monkeypatch.setattr(dispatch, "CONNECT_SECONDS", 2)  # a refused connection is retried until then
     if address == "closed":
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

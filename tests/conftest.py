@@ -7,10 +7,9 @@
   per run, shared by the tests that read the run (see :mod:`notebook_runs`).
 * pytest-xdist (``-n 2 --dist loadgroup``): a test's ``xdist_group`` is its
   own mark's (each notebook's tests share the one ``notebook_params()`` gives
-  them; the browser tests share one; the grading modules that share a costly
-  session fixture share one), else its folder's when it is below a folder of
-  tests/ with its own conftest.py, else its module's: fixtures are built by
-  one worker; the groups with slow tests start first.
+  them; the browser tests share one), else its folder's when it is below a
+  folder of tests/ with its own conftest.py, else its module's: fixtures are
+  built by one worker; the groups with slow tests start first.
 * ``online``: needs the public internet; skipped unless ``COURSE_ONLINE_TESTS=1``.
 * ``package_index``: needs pip's package index; skipped, with the reason, when
   a quick probe cannot reach it.

@@ -23,7 +23,7 @@ from course_utils.grading.plugins import sandbox
 import grading_submissions as subs
 from grading_course import ASSIGNMENT, TEST_LIMITS
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-adversarial-class")]
+pytestmark = pytest.mark.slow
 
 BYSTANDERS = subs.BYSTANDERS
 CHECKS_FILE = subs.CHECKS_FILE

@@ -28,7 +28,7 @@ import grading_submissions as subs
 from dask_cluster import Cluster, mismatched_course
 from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS, settings_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-every-notebook")]
+pytestmark = pytest.mark.slow
 
 
 class Recorder(dispatch.Listener):

@@ -13,8 +13,6 @@ from course_utils.grading.autograde import autograde
 import grading_submissions as subs
 from grading_course import ASSIGNMENT, settings_for
 
-pytestmark = pytest.mark.xdist_group("grading-adversarial-class")  # shares the adversarial class
-
 MIX = ("full", "partial", "stderr_warnings", "invalid_json")
 """A kernel that passes, one that fails a test, one with stderr, and one that never starts a kernel."""
 

@@ -20,7 +20,7 @@ from course_utils.grading.job import Settings
 
 from grading_course import GRADED_NOTEBOOKS, REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-every-notebook")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -244,8 +244,9 @@ def main() -> int:
 
     table = Table(title=f"Autograding {args.students} submissions per notebook ({os.cpu_count()} cores, "
                         f"LocalCluster of {args.workers}; load average {os.getloadavg()[0]:.1f} at the end)")
-    columns = ("notebook", "sequential s", "LocalCluster s", "speedup", "bound", "cluster start s", "per minute (seq / dask)",
-               "peak MiB (seq / dask)", "same grades", "plain nbgrader s/sub", "overhead s/sub", "scheduler s")
+    columns = ("notebook", "sequential s", "LocalCluster s", "speedup", "bound", "cluster start s",
+               "per minute (seq / dask)", "peak MiB (seq / dask)", "same grades", "plain nbgrader s/sub",
+               "overhead s/sub", "scheduler s")
     for column in columns:
         table.add_column(column)
     for row in rows:

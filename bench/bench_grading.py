@@ -167,7 +167,7 @@ def _plain_nbgrader_seconds(root: Path, assignment, count: int) -> float:
 
 
 def bench(stem: str, count: int, workers: int, baseline: int, data_dir: Path, scheduler: str | None = None) -> dict:
-    from course_utils.grading import course, warm
+    from course_utils.grading import course, pipeline, warm
     from course_utils.grading.autograde import Settings
 
     assignment = course.find_assignment(stem, REPO)
@@ -201,7 +201,7 @@ def bench(stem: str, count: int, workers: int, baseline: int, data_dir: Path, sc
             "cores_used_sequential": round(seq_cpu / sequential, 2),
             "cores_used_parallel": round(par_cpu / parallel, 2),
             # the speedup if the parallel run's CPU seconds kept every core busy: no schedule beats it
-            "speedup_bound": round(sequential / (par_cpu / len(os.sched_getaffinity(0))), 2),
+            "speedup_bound": round(sequential / (par_cpu / pipeline.available_cores()), 2),
             "load_average_before": round(load_before, 2),
             "load_average_after": round(os.getloadavg()[0], 2),
         }

@@ -79,11 +79,16 @@ def default_workers() -> int:
     cores, a third worker took notebook 05 from 1.66x to 1.82x the
     sequential speed (bench/bench_grading.py).
     """
+    return available_cores() + 1
+
+
+def available_cores() -> int:
+    """The cores this process may run on (at least 1)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS
         cores = os.cpu_count() or 1
-    return max(1, cores) + 1
+    return max(1, cores)
 
 
 def settings(course_root: Path, *, repo: Path = REPO, workers: int | None = None, limits: Limits = Limits(),

@@ -9,7 +9,8 @@ of the full solution are submitted. They are autograded by the course's
 pipeline (each submission a dask task graded in a temporary course of its
 own, sandboxed kernels, the second look on a clean kernel): sequentially in
 this process (``--workers 0``), then on a LocalCluster of ``--workers``
-process workers (default: the pipeline's, one more than the cores), and,
+process workers (default: the pipeline's, one per core to start with,
+growing while a core is left idle; "workers" shows how many it ended with), and,
 with ``--scheduler``, on that dask cluster. The gradebooks must agree.
 The LocalCluster's start-up (workers started and admitted, then closed)
 is measured apart, as it is paid once per run however large the class.
@@ -123,19 +124,27 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _pipeline_seconds(root: Path, assignment, workers: int, data_dir: Path,
-                      scheduler: str | None = None) -> tuple[float, dict, float, float, int]:
-    """Wall seconds, grades, mean score, CPU seconds (this process, workers, kernels) and peak RSS bytes."""
-    from course_utils.grading import pipeline
+def _pipeline_seconds(root: Path, assignment, workers: int | None, data_dir: Path,
+                      scheduler: str | None = None) -> tuple[float, dict, float, float, int, int]:
+    """Wall seconds, grades, mean score, CPU seconds (this process, workers, kernels), peak RSS bytes, workers at the end."""
+    from course_utils.grading import dispatch, pipeline
+
+    class Workers(dispatch.Listener):
+        count = 0
+
+        def grew(self, workers: int) -> None:
+            self.count = workers
 
     run = pipeline.settings(root, repo=REPO, workers=workers, scheduler=scheduler)
     run = dataclasses.replace(run, data_dir=data_dir)
+    listener = Workers()
+    listener.count = run.workers
     cpu, start = _cpu_seconds(), time.perf_counter()
     with PeakMemory() as memory:
-        results, _ = pipeline.autograde_and_verify(run, assignment.name)
+        results, _ = pipeline.autograde_and_verify(run, assignment.name, listener=listener)
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     score = sum(r.report.score for r in results) / max(1, len(results))
-    return seconds, _grades(root, assignment.name), score, cpu, memory.peak
+    return seconds, _grades(root, assignment.name), score, cpu, memory.peak, listener.count
 
 
 def _cluster_startup_seconds(workers: int) -> float:
@@ -166,7 +175,7 @@ def _plain_nbgrader_seconds(root: Path, assignment, count: int) -> float:
     return time.perf_counter() - start
 
 
-def bench(stem: str, count: int, workers: int, baseline: int, data_dir: Path, scheduler: str | None = None) -> dict:
+def bench(stem: str, count: int, workers: int | None, baseline: int, data_dir: Path, scheduler: str | None = None) -> dict:
     from course_utils.grading import course, pipeline, warm
     from course_utils.grading.autograde import Settings
 
@@ -179,13 +188,15 @@ def bench(stem: str, count: int, workers: int, baseline: int, data_dir: Path, sc
             _submit(roots[label], assignment, count)
         warm.ensure_warm(Settings(roots["sequential"], REPO, data_dir=data_dir), [assignment])
         load_before = os.getloadavg()[0]
-        startup = _cluster_startup_seconds(workers)
-        sequential, seq_grades, score, seq_cpu, seq_peak = _pipeline_seconds(roots["sequential"], assignment, 0, data_dir)
-        parallel, par_grades, _, par_cpu, par_peak = _pipeline_seconds(roots["parallel"], assignment, workers, data_dir)
+        startup = _cluster_startup_seconds(workers or pipeline.default_workers()[0])
+        sequential, seq_grades, score, seq_cpu, seq_peak, _ = _pipeline_seconds(roots["sequential"], assignment, 0,
+                                                                             data_dir)
+        parallel, par_grades, _, par_cpu, par_peak, ended = _pipeline_seconds(roots["parallel"], assignment, workers,
+                                                                             data_dir)
         row = {
             "notebook": stem,
             "submissions": count,
-            "workers": workers,
+            "workers": ended,
             "sequential_s": round(sequential, 1),
             "parallel_s": round(parallel, 1),
             "speedup": round(sequential / parallel, 2),
@@ -206,7 +217,7 @@ def bench(stem: str, count: int, workers: int, baseline: int, data_dir: Path, sc
             "load_average_after": round(os.getloadavg()[0], 2),
         }
         if scheduler:
-            remote, remote_grades, _, _, _ = _pipeline_seconds(roots["scheduler"], assignment, 0, data_dir, scheduler)
+            remote, remote_grades, _, _, _, _ = _pipeline_seconds(roots["scheduler"], assignment, 0, data_dir, scheduler)
             row.update(scheduler_s=round(remote, 1), scheduler_per_minute=round(60 * count / remote, 1),
                        scheduler_same_grades=remote_grades == seq_grades)
         if baseline:
@@ -220,13 +231,12 @@ def main() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from course_utils.grading import pipeline
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebook stems (default: every notebook)")
     parser.add_argument("--students", "--submissions", type=int, default=6, dest="students",
                         help="submissions per notebook (default 6; the full class: 40)")
-    parser.add_argument("--workers", type=int, default=pipeline.default_workers())
+    parser.add_argument("--workers", type=int, default=None,
+                        help="a fixed LocalCluster (default: the pipeline's, growing while a core is idle)")
     parser.add_argument("--baseline", type=int, default=5, help="submissions for the plain-nbgrader baseline (0: skip)")
     parser.add_argument("--scheduler", help="also grade the class on the dask cluster at this address")
     args = parser.parse_args()
@@ -243,8 +253,9 @@ def main() -> int:
             print(json.dumps(rows[-1]), flush=True)
 
     table = Table(title=f"Autograding {args.students} submissions per notebook ({os.cpu_count()} cores, "
-                        f"LocalCluster of {args.workers}; load average {os.getloadavg()[0]:.1f} at the end)")
-    columns = ("notebook", "sequential s", "LocalCluster s", "speedup", "bound", "cluster start s",
+                        f"LocalCluster of {args.workers or 'the default'}; "
+                        f"load average {os.getloadavg()[0]:.1f} at the end)")
+    columns = ("notebook", "sequential s", "LocalCluster s", "workers", "speedup", "bound", "cluster start s",
                "per minute (seq / dask)", "peak MiB (seq / dask)", "same grades", "plain nbgrader s/sub",
                "overhead s/sub", "scheduler s")
     for column in columns:
@@ -254,7 +265,7 @@ def main() -> int:
             table.add_row(row["notebook"], row["error"], *[""] * (len(columns) - 2))
             continue
         table.add_row(
-            row["notebook"], f"{row['sequential_s']:.0f}", f"{row['parallel_s']:.0f}",
+            row["notebook"], f"{row['sequential_s']:.0f}", f"{row['parallel_s']:.0f}", str(row["workers"]),
             f"{row['speedup']:.2f}x" + (" ✓" if row["speedup"] >= TARGET_SPEEDUP else " ✗"),
             f"{row['speedup_bound']:.2f}x",
             f"{row['cluster_startup_s']}",
@@ -268,7 +279,7 @@ def main() -> int:
     if good:
         total_seq = sum(r["sequential_s"] for r in good)
         total_par = sum(r["parallel_s"] for r in good)
-        table.add_row("all", f"{total_seq:.0f}", f"{total_par:.0f}", f"{total_seq / total_par:.2f}x", "", "", "", "",
+        table.add_row("all", f"{total_seq:.0f}", f"{total_par:.0f}", "", f"{total_seq / total_par:.2f}x", "", "", "", "",
                       str(all(r["same_grades"] for r in good)), "", "", "")
     Console(width=200).print(table)
     print(f"the hand-written pool this replaced: {OLD_POOL_SPEEDUP}")

@@ -59,10 +59,10 @@ def _sample(pid: int) -> tuple[int, int]:
     return grader, kernels
 
 
-def grade(download: Path, course: Path, workers: int, log: Path) -> dict:
+def grade(download: Path, course: Path, workers: int | None, log: Path) -> dict:
     """Run ``course-utils grade`` on ``download``; wall time, exit code, peak memory of grader and kernels."""
-    command = [sys.executable, "-m", "course_utils.cli", "grade", str(download), "--course", str(course),
-               "--workers", str(workers)]
+    command = [sys.executable, "-m", "course_utils.cli", "grade", str(download), "--course", str(course)]
+    command += ["--workers", str(workers)] if workers is not None else []
     start = time.perf_counter()
     peak_grader = peak_kernels = peak_total = 0
     with log.open("w") as output:
@@ -87,11 +87,12 @@ def main() -> int:
     import nbformat
 
     from course_utils import authoring
-    from course_utils.grading import course, pipeline, warm
+    from course_utils.grading import course, warm
     from course_utils.grading.autograde import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=pipeline.default_workers())
+    parser.add_argument("--workers", type=int, default=None,
+                        help="a fixed LocalCluster (default: the command's own, growing while a core is idle)")
     parser.add_argument("--bomb-gib", type=float, default=2.2)
     args = parser.parse_args()
 
@@ -121,7 +122,7 @@ def main() -> int:
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
 
-    table = Table(title=f"Grading {students} students of notebook 01 ({os.cpu_count()} cores, {args.workers} workers)")
+    table = Table(title=f"Grading {students} students of notebook 01 ({os.cpu_count()} cores, {args.workers or 'default'} workers)")
     for column in ("class", "download MiB", "wall s", "grader peak MiB", "kernels peak MiB", "total peak MiB", "exit"):
         table.add_column(column)
     for row in rows:

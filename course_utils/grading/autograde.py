@@ -138,7 +138,7 @@ def _grade(settings: Settings, package: Package, plans: list[Plan], install, lis
         return
     with dispatch.connect(settings.workers, settings.scheduler) as (client, where):
         listener.connected(where, dispatch.dashboard(client))
-        dispatch.run(client, package, plans, install, listener=listener)
+        dispatch.run(client, package, plans, install, listener=listener, grow_to=settings.grow_to)
 
 
 def _package(settings: Settings, found: course.Assignment, snapshot: Path) -> Package:

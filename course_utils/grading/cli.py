@@ -139,6 +139,10 @@ class Progress:
         """A line the instructor must read (a refused worker)."""
         self.line(message)
 
+    def grew(self, workers: int) -> None:
+        """The LocalCluster added a worker (a core was left idle)."""
+        self.line(f"a core was left idle: one more worker, {workers} now")
+
     def done(self) -> None:
         """Stop the bar (the run ended or stopped)."""
         if self.bar is not None:
@@ -158,7 +162,8 @@ def _announce(run) -> None:
         print(f"sandbox: {run.isolation} (no network; the kernel sees the system, its Python and course_utils, "
               "read-only, and its own folder; nothing of the course or other students)", flush=True)
     where = (f"the dask scheduler at {run.scheduler}" if run.scheduler
-             else "this process" if run.workers <= 0 else f"{run.workers} worker process(es) on this machine")
+             else "this process" if run.workers <= 0 else f"{run.workers} worker process(es) on this machine"
+             + (f" (up to {run.grow_to} while a core is left idle)" if run.grow_to > run.workers else ""))
     print(f"limits: {run.limits.describe()}; jobs run on {where}", flush=True)
 
 
@@ -320,7 +325,8 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers", type=_count, default=None,
-        help="worker processes of the LocalCluster started on this machine (default: one more than the cores; "
+        help="worker processes of the LocalCluster started on this machine (default: one per core to start "
+        "with, and one more at a time, up to two per core, while a core is left idle; "
         "0: no cluster, one submission at a time in this process)",
     )
     where.add_argument(

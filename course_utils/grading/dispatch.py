@@ -33,6 +33,13 @@ What can go wrong, and what happens, with dask's own machinery:
 
 Only a window of jobs (twice the admitted worker threads, plus one) is with
 the scheduler at any time, so a class of any size costs little memory.
+
+A LocalCluster started with ``grow_to`` more workers than it has
+(:class:`Growth`) adds one at a time while submissions wait and the
+machine leaves a core idle: kernels that wait for their lesson's servers or
+for the disk leave a core free for one more submission, while on kernels
+that keep their core busy, a worker more than the cores costs more CPU than
+it brings (``bench/bench_grading.py``).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import importlib.util
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -54,6 +62,16 @@ WAIT_FOR_WORKERS_SECONDS = 60
 CONNECT_SECONDS = 20
 """How long connecting to a scheduler named by ``--scheduler`` may take."""
 PLUGIN_NAME = "course-utils-admission"
+"""The admission plugin's name, followed by the resource it grants (one plugin per course, pins and sandbox)."""
+NOT_CHECKED = "not checked yet"
+VERDICT_SECONDS = 120
+"""How long reading a worker's verdict waits for its check (the sandbox probe may take up to 60 s)."""
+GROW_EVERY_SECONDS = 15.0
+"""The shortest window over which :class:`Growth` judges the cores' use (a submission takes 5 to 25 s)."""
+IDLE_CORES = 0.4
+"""A LocalCluster grows when this much of a core, on average over a window, was left idle."""
+GROW_MEMORY_BYTES = 3 * 2**30
+"""...and the machine has at least this much memory available (a worker and its kernel take up to 2.5 GiB)."""
 
 
 class RunStopped(RuntimeError):
@@ -88,6 +106,9 @@ class Listener:
 
     def said(self, message: str) -> None:
         """Something the instructor should read (a refused worker)."""
+
+    def grew(self, workers: int) -> None:
+        """The LocalCluster added a worker: it has ``workers`` now."""
 
     def done(self) -> None:
         """The last submission is in (or the run stopped)."""
@@ -150,6 +171,50 @@ def dashboard(client) -> str | None:
     return None
 
 
+class Growth:
+    """Adds a worker to a LocalCluster, one at a time up to ``most``, while a core is left idle and jobs wait.
+
+    :meth:`check` is called as results come in. It judges the machine's CPU
+    use (psutil, every process) over the window since the last judgement,
+    at least :data:`GROW_EVERY_SECONDS`; the first window starts with the
+    first result, after the workers' start-up. A new worker is admitted like
+    the others (:class:`Admission` runs on every worker that joins).
+    """
+
+    def __init__(self, cluster, most: int, listener: Listener):
+        import psutil
+
+        self.cluster, self.most, self.listener = cluster, most, listener
+        self.cores = psutil.cpu_count() or 1
+        self.since: float | None = None
+
+    @property
+    def workers(self) -> int:
+        """The workers the cluster has or is starting."""
+        return len(self.cluster.worker_spec)
+
+    def check(self, waiting: bool) -> bool:
+        """Add a worker if enough jobs are ``waiting``, a core was idle over the window, and memory allows; True if added."""
+        import psutil
+
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+            psutil.cpu_percent(None)  # the window starts here
+            return False
+        if now - self.since < GROW_EVERY_SECONDS:
+            return False
+        idle = self.cores * (1 - psutil.cpu_percent(None) / 100)
+        self.since = now
+        if not waiting or self.workers >= self.most or idle < IDLE_CORES:
+            return False
+        if psutil.virtual_memory().available < GROW_MEMORY_BYTES:
+            return False
+        self.cluster.scale(self.workers + 1)
+        self.listener.grew(self.workers)
+        return True
+
+
 # -- which workers may grade ----------------------------------------------------
 
 
@@ -174,11 +239,10 @@ class Admission(_WorkerPlugin):
     (read back by :func:`admit`).
     """
 
-    name = PLUGIN_NAME
-
     def __init__(self, expected: dict, isolation: str):
         self.expected, self.isolation = expected, isolation
-        self.reason: str | None = "not checked yet"
+        self.name = plugin_name(expected, isolation)
+        self.reason: str | None = NOT_CHECKED
 
     async def setup(self, worker) -> None:
         """Check this worker (in a thread: the sandbox probe starts processes) and admit it if it matches."""
@@ -195,9 +259,21 @@ class Admission(_WorkerPlugin):
             worker.log_event(name, {"worker": worker.address, "reason": self.reason})  # to the client, if listening
 
 
-def _verdict(dask_worker) -> str | None:
-    plugin = dask_worker.plugins.get(PLUGIN_NAME)
-    return "the admission check did not run there" if plugin is None else plugin.reason
+def plugin_name(expected: dict, isolation: str) -> str:
+    """The name :class:`Admission` has on the workers: runs with another course, pins or sandbox get their own."""
+    return f"{PLUGIN_NAME}-{resource(expected, isolation)}"
+
+
+async def _verdict(name: str, dask_worker) -> str | None:
+    """On a worker: the admission check's verdict, once the check has run (a run registering it just now waits)."""
+    deadline = time.monotonic() + VERDICT_SECONDS
+    while True:
+        plugin = dask_worker.plugins.get(name)
+        if plugin is None:
+            return "the admission check did not run there"
+        if plugin.reason != NOT_CHECKED or time.monotonic() > deadline:
+            return plugin.reason
+        await asyncio.sleep(0.1)
 
 
 def admit(client, expected: dict, isolation: str, listener: Listener) -> int:
@@ -225,12 +301,12 @@ def admit(client, expected: dict, isolation: str, listener: Listener) -> int:
     # workers that join later are checked by the plugin as they join; their refusal comes as an event
     client.subscribe_topic(resource(expected, isolation), lambda event: refused(event[1]["worker"], event[1]["reason"]))
     try:
-        client.register_plugin(Admission(expected, isolation), name=PLUGIN_NAME)
+        client.register_plugin(Admission(expected, isolation), name=plugin_name(expected, isolation))
     except Exception as error:  # noqa: BLE001  (a worker without the course cannot even load the check)
         # the scheduler keeps the plugin for the workers that could load it; the verdicts below name the others
         listener.said(f"a worker could not load the admission check ({type(error).__name__}: {error}); "
                       "install the course on every worker: pip install -e \".[course]\"")
-    verdicts = client.run(_verdict, on_error="return")
+    verdicts = client.run(_verdict, plugin_name(expected, isolation), on_error="return")
     threads = client.nthreads()
     admitted = 0
     for address, verdict in sorted(verdicts.items()):
@@ -248,7 +324,8 @@ def admit(client, expected: dict, isolation: str, listener: Listener) -> int:
 # -- the run -----------------------------------------------------------------------
 
 
-def run(client, package, plans: list, install: Callable, *, listener: Listener | None = None) -> None:
+def run(client, package, plans: list, install: Callable, *, listener: Listener | None = None,
+        grow_to: int = 0) -> None:
     """Grade ``plans`` of ``package``'s assignment on ``client``'s cluster; ``install(result)`` for each, here, once per student.
 
     A plan has a ``student`` and a ``job()`` that makes its
@@ -258,7 +335,8 @@ def run(client, package, plans: list, install: Callable, *, listener: Listener |
     A job the cluster cannot grade (every worker that took it died) ends as
     a zero with a note and a flag. Raises :class:`RunStopped` if the
     scheduler goes away, on Ctrl-C, or if no worker may grade; the results
-    installed by then stay installed.
+    installed by then stay installed. ``grow_to``: the most workers a
+    LocalCluster (``client.cluster``) may grow to (:class:`Growth`).
     """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
@@ -275,6 +353,9 @@ def run(client, package, plans: list, install: Callable, *, listener: Listener |
         waiting = list(reversed(plans))
         running: dict = {}
         installed: set[str] = set()
+        growth = None
+        if client.cluster is not None and grow_to > len(client.cluster.worker_spec):
+            growth = Growth(client.cluster, grow_to, listener)
 
         def submit():
             plan = waiting.pop()
@@ -308,7 +389,10 @@ def run(client, package, plans: list, install: Callable, *, listener: Listener |
                         settle(job_module.failed(plan.job(), note, flag))
                 except (OSError, asyncio.CancelledError) as error:  # the result could not be fetched
                     raise RunStopped(f"lost the connection to the dask scheduler: {error}") from None
-                if waiting:
+                # a new worker pays off only with a round of submissions still to send
+                if growth is not None and growth.check(len(waiting) >= threads):
+                    threads += 1
+                while waiting and len(running) < 2 * threads + 1:
                     completed.add(submit())
         except KeyboardInterrupt:
             raise RunStopped("interrupted (Ctrl-C)") from None

@@ -52,8 +52,11 @@ class Settings:
     """How to grade: where the course is, the limits, the sandbox, and where the jobs run.
 
     ``workers``: worker processes of the LocalCluster started on this
-    machine (0: no cluster, every job in this process). ``scheduler``: the
-    address of a running dask scheduler to send the jobs to instead.
+    machine (0: no cluster, every job in this process); ``grow_to``: the
+    most it may grow to while cores are left idle
+    (:class:`course_utils.grading.dispatch.Growth`; 0: it keeps ``workers``).
+    ``scheduler``: the address of a running dask scheduler to send the jobs
+    to instead.
     """
 
     course_root: Path
@@ -62,6 +65,7 @@ class Settings:
     isolation: str = "auto"
     data_dir: Path | None = None
     workers: int = 1
+    grow_to: int = 0
     scheduler: str | None = None
 
 

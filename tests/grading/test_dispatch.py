@@ -244,7 +244,11 @@ def test_every_notebook_is_graded_on_a_scheduler_and_two_workers(cluster, tmp_pa
         folder.mkdir(parents=True)
         nbformat.write(solved, folder / f"{assignment.notebook_id}.ipynb")
         settings = replace(settings_for(course_dir, data_dir, 0), scheduler=cluster.address)
-        (result,) = autograde(settings, assignment.name, listener=Recorder())
+        recorder = Recorder()
+        try:
+            (result,) = autograde(settings, assignment.name, listener=recorder)
+        except dispatch.RunStopped as stop:
+            raise AssertionError(f"{path.stem}: {stop.reason} {recorder.lines}") from None
         return path.stem, (result.report.score, _rows(course_dir, assignment.name), names.get(result.worker))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -256,3 +260,88 @@ def test_every_notebook_is_graded_on_a_scheduler_and_two_workers(cluster, tmp_pa
         stem: {"ann": (1, score)} for stem, score in points.items()
     }
     assert {worker for _, _, worker in graded.values()} <= {"one", "two"}
+
+
+class _Cluster:
+    """What :class:`dispatch.Growth` uses of a LocalCluster: its worker specs and ``scale``."""
+
+    def __init__(self, workers: int):
+        self.worker_spec = {n: {} for n in range(workers)}
+
+    def scale(self, n: int) -> None:
+        self.worker_spec.update({len(self.worker_spec): {} for _ in range(n - len(self.worker_spec))})
+
+
+def test_growth_adds_a_worker_only_while_jobs_wait_and_a_core_is_idle(monkeypatch):
+    import psutil
+
+    busy = {"percent": 10.0}
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: busy["percent"])
+    monkeypatch.setattr(psutil, "cpu_count", lambda logical=True: 2)
+    monkeypatch.setattr(dispatch, "GROW_EVERY_SECONDS", 0.0)
+    cluster, grew = _Cluster(2), []
+    listener = dispatch.Listener()
+    listener.grew = grew.append
+    growth = dispatch.Growth(cluster, 4, listener)
+    assert not growth.check(True)  # the first result only starts the window
+    assert not growth.check(False)  # nothing waits
+    busy["percent"] = 85.0  # 0.3 of a core idle: not enough
+    assert not growth.check(True)
+    busy["percent"] = 60.0
+    assert growth.check(True) and growth.check(True)
+    assert not growth.check(True)  # never more than ``most``
+    assert grew == [3, 4] and len(cluster.worker_spec) == 4
+    monkeypatch.setattr(dispatch, "GROW_EVERY_SECONDS", 3600.0)
+    growth = dispatch.Growth(_Cluster(1), 4, listener)
+    growth.check(True)
+    assert not growth.check(True)  # a window shorter than GROW_EVERY_SECONDS says nothing yet
+
+
+def test_growth_waits_for_memory(monkeypatch):
+    import psutil
+
+    monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 0.0)
+    monkeypatch.setattr(dispatch, "GROW_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: type("Memory", (), {"available": 2**30})())
+    growth = dispatch.Growth(_Cluster(1), 2, dispatch.Listener())
+    growth.check(True)
+    assert not growth.check(True)
+
+
+def test_a_grown_localcluster_worker_is_admitted_like_the_first(monkeypatch):
+    """The LocalCluster really starts the worker Growth adds, and the admission plugin gives it the resource."""
+    from course_utils.grading.plugins import sandbox
+
+    monkeypatch.setattr(dispatch, "GROW_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(dispatch, "IDLE_CORES", float("-inf"))  # whatever the machine's load
+    isolation = sandbox.require("auto")
+    with dispatch.connect(1) as (client, _):
+        assert dispatch.admit(client, identity.identity(), isolation, Recorder()) == 1
+        growth = dispatch.Growth(client.cluster, 2, dispatch.Listener())
+        growth.check(True)
+        assert growth.check(True)
+        client.wait_for_workers(2, timeout=120)
+        name = dispatch.resource(identity.identity(), isolation)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            resources = [info.get("resources", {}) for info in client.scheduler_info(n_workers=-1)["workers"].values()]
+            if all(r == {name: 1} for r in resources):
+                break
+            time.sleep(0.2)
+        assert len(resources) == 2 and all(r == {name: 1} for r in resources), resources
+        assert all(host.startswith("tcp://127.0.0.1:") for host in client.scheduler_info(n_workers=-1)["workers"])
+
+
+def test_runs_that_admit_at_the_same_time_on_one_cluster_are_both_admitted():
+    """Two commands grading on one cluster at once each register the admission check; neither reads the other's pending one."""
+    from course_utils.grading.plugins import sandbox
+
+    isolation = sandbox.require("auto")
+
+    def admit(address):
+        with dispatch.connect(0, address) as (client, _):
+            return dispatch.admit(client, identity.identity(), isolation, Recorder())
+
+    with dispatch.connect(1) as (client, _), ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(3):
+            assert list(pool.map(admit, [client.scheduler.address] * 2)) == [1, 1]

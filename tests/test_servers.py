@@ -273,6 +273,21 @@ def test_measurements_nest_and_reset_forgets(web):
     assert web.stats().requests == 0
 
 
+def test_requests_since_gives_the_newer_requests_only(web):
+    def since(seq, count):
+        deadline = time.monotonic() + 5
+        while len(found := web.requests_since(seq)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)  # a request is logged once its answer is sent: poll, as `course-utils serve` does
+        return found
+
+    requests.get(web.url("hello.txt"), timeout=5)
+    last = max(r.seq for r in since(0, 1))
+    requests.get(web.url("sub/data.bin"), timeout=5)
+    newer = since(last, 1)
+    assert [(r.method, r.path, r.downloaded) for r in newer] == [("GET", "/sub/data.bin", 1024)]
+    assert web.requests_since(newer[-1].seq) == []
+
+
 def test_a_cost_cannot_be_read_before_its_block_ends(web):
     with web.measure() as cost:
         with pytest.raises(RuntimeError, match="not finished"):

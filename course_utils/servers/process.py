@@ -343,6 +343,14 @@ class LocalServer:
         """Forget the requests served so far."""
         self._call("reset", quiet=QUIET_TIMEOUT)
 
+    def requests_since(self, seq: int) -> list[Request]:
+        """The requests logged after the one numbered ``seq`` (0: all), as they are now, without waiting.
+
+        Each :class:`Request` has its ``seq``: pass the largest seen to get
+        only newer ones next time (``course-utils serve`` prints them this way).
+        """
+        return [Request(**record) for record in self._call("since", seq=seq, quiet=0)["requests"]]
+
     @contextlib.contextmanager
     def measure(self) -> Iterator[Cost]:
         """``with server.measure() as cost:``: what the block cost, once it ends.

@@ -99,11 +99,10 @@ def _serve_until_interrupted(server: LocalServer, quiet: bool) -> None:
 
     def print_new_requests() -> None:
         nonlocal seq
-        reply = server._call("since", seq=seq, quiet=0)
-        for record in reply["requests"]:
-            seq = max(seq, int(record["seq"]))
+        for request in server.requests_since(seq):
+            seq = max(seq, int(request.seq))
             if not quiet:
-                print(_line(Request(**record)), flush=True)
+                print(_line(request), flush=True)
 
     try:
         while not stop.wait(POLL_SECONDS):

@@ -269,7 +269,7 @@ class _Cluster:
         self.worker_spec = {n: {} for n in range(workers)}
 
     def scale(self, n: int) -> None:
-        self.worker_spec.update({len(self.worker_spec): {} for _ in range(n - len(self.worker_spec))})
+        self.worker_spec.update({number: {} for number in range(len(self.worker_spec), n)})
 
 
 def test_growth_adds_a_worker_only_while_jobs_wait_and_a_core_is_idle(monkeypatch):

@@ -272,7 +272,7 @@ class _Cluster:
         self.worker_spec.update({number: {} for number in range(len(self.worker_spec), n)})
 
 
-def test_growth_adds_a_worker_only_while_jobs_wait_and_a_core_is_idle(monkeypatch):
+def test_growth_adds_a_worker_only_while_jobs_wait_and_cores_stay_idle(monkeypatch):
     import psutil
 
     busy = {"percent": 10.0}
@@ -284,17 +284,19 @@ def test_growth_adds_a_worker_only_while_jobs_wait_and_a_core_is_idle(monkeypatc
     listener.grew = grew.append
     growth = dispatch.Growth(cluster, 4, listener)
     assert not growth.check(True)  # the first result only starts the window
-    assert not growth.check(False)  # nothing waits
-    busy["percent"] = 85.0  # 0.3 of a core idle: not enough
+    assert not growth.check(False) and not growth.check(False)  # idle, but nothing waits
+    busy["percent"] = 90.0  # 0.2 of a core idle: not enough, and the count starts again
     assert not growth.check(True)
-    busy["percent"] = 60.0
-    assert growth.check(True) and growth.check(True)
-    assert not growth.check(True)  # never more than ``most``
+    busy["percent"] = 70.0  # 0.6 of a core idle...
+    assert not growth.check(True)  # ...in one window is not enough
+    assert growth.check(True)  # two in a row are
+    assert not growth.check(True) and growth.check(True)  # two more windows for the next one
+    assert not growth.check(True) and not growth.check(True)  # never more than ``most``
     assert grew == [3, 4] and len(cluster.worker_spec) == 4
     monkeypatch.setattr(dispatch, "GROW_EVERY_SECONDS", 3600.0)
     growth = dispatch.Growth(_Cluster(1), 4, listener)
     growth.check(True)
-    assert not growth.check(True)  # a window shorter than GROW_EVERY_SECONDS says nothing yet
+    assert not growth.check(True) and not growth.check(True)  # windows shorter than GROW_EVERY_SECONDS say nothing
 
 
 def test_growth_waits_for_memory(monkeypatch):
@@ -305,7 +307,7 @@ def test_growth_waits_for_memory(monkeypatch):
     monkeypatch.setattr(psutil, "virtual_memory", lambda: type("Memory", (), {"available": 2**30})())
     growth = dispatch.Growth(_Cluster(1), 2, dispatch.Listener())
     growth.check(True)
-    assert not growth.check(True)
+    assert not any(growth.check(True) for _ in range(4))
 
 
 def test_a_grown_localcluster_worker_is_admitted_like_the_first(monkeypatch):
@@ -318,8 +320,7 @@ def test_a_grown_localcluster_worker_is_admitted_like_the_first(monkeypatch):
     with dispatch.connect(1) as (client, _):
         assert dispatch.admit(client, identity.identity(), isolation, Recorder()) == 1
         growth = dispatch.Growth(client.cluster, 2, dispatch.Listener())
-        growth.check(True)
-        assert growth.check(True)
+        assert [growth.check(True) for _ in range(3)] == [False, False, True]
         client.wait_for_workers(2, timeout=120)
         name = dispatch.resource(identity.identity(), isolation)
         deadline = time.monotonic() + 60

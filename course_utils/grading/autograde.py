@@ -26,10 +26,13 @@ whose upload changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -129,8 +132,12 @@ def _grade(settings: Settings, package: Package, plans: list[Plan], install, lis
     if settings.workers <= 0 and not settings.scheduler:
         listener.connected("this process (no cluster)", None)
         try:
-            for plan in plans:
-                install(job_module.run(plan.job()))
+            with _interrupts_noticed() as interrupted:
+                for plan in plans:
+                    result = job_module.run(plan.job())
+                    if interrupted.is_set():  # Ctrl-C during this job: its "failed" grade is not the student's
+                        raise KeyboardInterrupt
+                    install(result)
         except KeyboardInterrupt:
             raise dispatch.RunStopped("interrupted (Ctrl-C)") from None
         finally:
@@ -139,6 +146,33 @@ def _grade(settings: Settings, package: Package, plans: list[Plan], install, lis
     with dispatch.connect(settings.workers, settings.scheduler) as (client, where):
         listener.connected(where, dispatch.dashboard(client))
         dispatch.run(client, package, plans, install, listener=listener, grow_to=settings.grow_to)
+
+
+@contextlib.contextmanager
+def _interrupts_noticed() -> Iterator[threading.Event]:
+    """An event that Ctrl-C (SIGINT) sets in this block; the interrupt still raises ``KeyboardInterrupt`` where it lands.
+
+    nbgrader's API catches every exception of the app it runs, Ctrl-C
+    included (``nbgrader.utils.capture_log``), and reports a failed
+    autograde: without the event, the student being graded would get a zero
+    that a second run keeps, and the run would go on. Outside the main
+    thread no handler can be set; the event then stays clear.
+    """
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def noticed(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, noticed)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _package(settings: Settings, found: course.Assignment, snapshot: Path) -> Package:

@@ -188,7 +188,8 @@ class Growth:
     2 workers, kernels that keep their core busy left 0.18 of a core idle
     over the whole run (notebooks 01 and 09), and a third worker made them
     slower (01: 1.54x the sequential speed against 1.65x); notebook 02's
-    kernels left 0.35 idle, and a third worker took it from 1.72x to 1.95x.
+    kernels left 0.35 idle, and growing to a third worker took it from 1.72x
+    to 1.80x.
     """
 
     def __init__(self, cluster, most: int, listener: Listener):

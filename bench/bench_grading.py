@@ -130,15 +130,15 @@ def _pipeline_seconds(root: Path, assignment, workers: int | None, data_dir: Pat
     from course_utils.grading import dispatch, pipeline
 
     class Workers(dispatch.Listener):
-        count = 0
+        def __init__(self, count: int):
+            self.count = count
 
         def grew(self, workers: int) -> None:
             self.count = workers
 
     run = pipeline.settings(root, repo=REPO, workers=workers, scheduler=scheduler)
     run = dataclasses.replace(run, data_dir=data_dir)
-    listener = Workers()
-    listener.count = run.workers
+    listener = Workers(run.workers)
     cpu, start = _cpu_seconds(), time.perf_counter()
     with PeakMemory() as memory:
         results, _ = pipeline.autograde_and_verify(run, assignment.name, listener=listener)

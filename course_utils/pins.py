@@ -55,9 +55,10 @@ SDIST_ONLY = {"atomicwrites": "1.4.1"}
 """Pure-Python dependencies published as source distributions only, by name and version.
 
 neuroglancer 2.41.2 requires ``atomicwrites>=1.4.1``, and 1.4.1 has no wheel
-on the package index: pip builds one (a single module, under a second) when it
+on the package index: uv (or pip) builds one (a single module, under a second) when it
 installs the course. The wheel check builds it first (:func:`sdist_wheel_command`)
-and lets ``pip download`` find it there; every other package must have a wheel.
+and lets uv find it there (:func:`wheel_resolution_command`); every other package
+must have a wheel.
 """
 
 ENVIRONMENT_FILE = "environment.yml"
@@ -332,51 +333,46 @@ def stale_generated_files(root: Path | None = None) -> list[Path]:
     return _stale(generated_files(root))
 
 
-def linux_x86_64_platform_tags(glibc: tuple[int, int] = MANYLINUX_GLIBC) -> list[str]:
-    """Every wheel platform tag a glibc ``glibc`` x86-64 Linux accepts from PyPI.
+def linux_x86_64_platform(glibc: tuple[int, int] = MANYLINUX_GLIBC) -> str:
+    """uv's name of an x86-64 Linux with glibc ``glibc``: ``x86_64-manylinux_2_28``.
 
-    ``manylinux_2_5`` up to ``manylinux_2_<glibc>`` plus the legacy aliases
-    (``manylinux1`` = 2.5, ``manylinux2010`` = 2.12, ``manylinux2014`` = 2.17),
-    newest first. pip's ``--platform`` takes tags literally (it does not add
-    older ``manylinux_2_*`` tags), so all of them are listed. ``linux_x86_64``
-    is left out on purpose: PyPI refuses such wheels, so only a local cache
-    or mirror could satisfy it, which a student's machine does not have.
+    uv accepts the wheels of that tag and of every older one (``manylinux_2_5``
+    up, and the legacy ``manylinux1``, ``2010`` and ``2014`` aliases), which is
+    what such a machine's pip accepts from PyPI.
     """
-    major, newest = glibc
-    tags = [f"manylinux_{major}_{minor}_x86_64" for minor in range(newest, 4, -1)]
-    aliases = {17: "manylinux2014_x86_64", 12: "manylinux2010_x86_64", 5: "manylinux1_x86_64"}
-    tags += [alias for minor, alias in aliases.items() if minor <= newest]
-    return tags
+    major, minor = glibc
+    return f"x86_64-manylinux_{major}_{minor}"
 
 
-def pip_download_command(
+def wheel_resolution_command(
     python_version: str,
-    dest: Path | str,
-    requirements: Sequence[str] | None = None,
-    python: str = sys.executable,
     find_links: Path | str | None = None,
+    index_url: str | None = None,
 ) -> list[str]:
-    """The ``pip download`` that proves ``requirements`` install from wheels alone.
+    """The ``uv pip compile`` that proves a set of requirements installs from wheels alone.
 
-    It resolves ``requirements`` (default: the runtime pins) with their
-    dependencies for CPython ``python_version`` (``"3.12"`` means 3.12.0) on
-    x86-64 Linux (:func:`linux_x86_64_platform_tags`), accepting binary
-    distributions only, and saves the wheels in ``dest``. ``find_links`` is a
-    folder of wheels pip may also take from (those of :data:`SDIST_ONLY`).
+    Give it the requirements on standard input, one per line. It resolves them
+    with their dependencies for CPython ``python_version`` (``"3.12.0"``) on
+    x86-64 Linux (:func:`linux_x86_64_platform`), accepting binary
+    distributions only, and prints ``name==version`` per package. It reads
+    the package metadata the index serves next to each wheel instead of
+    downloading the wheels, so it takes seconds. ``find_links`` is a folder
+    of wheels it may also take from (those of :data:`SDIST_ONLY`); ``index_url``
+    replaces uv's default index (PyPI).
     """
-    if requirements is None:
-        requirements = runtime_requirements()
+    from uv import find_uv_bin  # a test pin: only the wheel check needs it
+
     command = [
-        python, "-m", "pip", "download",
-        "--only-binary=:all:",
+        find_uv_bin(), "pip", "compile", "--quiet", "--no-header", "--no-annotate",
         "--python-version", python_version,
-        "--implementation", "cp",
+        "--python-platform", linux_x86_64_platform(),
+        "--only-binary", ":all:",
     ]
-    for tag in linux_x86_64_platform_tags():
-        command += ["--platform", tag]
     if find_links is not None:
         command += ["--find-links", str(find_links)]
-    return [*command, "--dest", str(dest), *requirements]
+    if index_url is not None:
+        command += ["--default-index", index_url]
+    return [*command, "-"]
 
 
 def sdist_wheel_command(dest: Path | str, python: str = sys.executable) -> list[str]:

@@ -17,22 +17,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import session_data
+from package_index import package_index_unreachable
 
 ONLINE_VARIABLE = "COURSE_ONLINE_TESTS"
-DEFAULT_INDEX = "https://pypi.org/simple"
-INDEX_PROBE_SECONDS = 5
 _WORKER_KEY = "course_data_dir"
 _GROUPS_KEY = "course_xdist_groups"
 TESTS = Path(__file__).resolve().parent
@@ -184,41 +178,6 @@ def pytest_xdist_make_scheduler(config, log):
             return self.groups.get(nodeid) or self.groups.get(nodeid.rsplit("@", 1)[0]) or nodeid
 
     return GroupScheduling(config, log)
-
-
-def _index_url() -> str:
-    """pip's index URL: ``PIP_INDEX_URL``, else pip's configuration, else PyPI."""
-    if os.environ.get("PIP_INDEX_URL"):
-        return os.environ["PIP_INDEX_URL"].split()[0]
-    try:
-        listed = subprocess.run(
-            [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=30
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        listed = ""
-    for line in listed.splitlines():
-        key, _, value = line.partition("=")
-        if key.endswith(".index-url") and value.strip("'\" "):
-            return value.strip("'\" ").split()[0]
-    return DEFAULT_INDEX
-
-
-@functools.cache
-def package_index_unreachable() -> str | None:
-    """Why pip's package index cannot be reached (one line), or None when it answers."""
-    url = _index_url()
-    if url.startswith("file:"):
-        path = Path(urllib.request.url2pathname(url.removeprefix("file:")))
-        return None if path.is_dir() else f"needs the package index; {url} does not exist"
-    probe = url.rstrip("/") + "/pip/"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(probe, method="HEAD"), timeout=INDEX_PROBE_SECONDS):
-            return None
-    except urllib.error.HTTPError:  # it answered
-        return None
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return f"needs the package index; {probe} could not be reached ({reason})"
 
 
 def pytest_runtest_setup(item):

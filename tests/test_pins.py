@@ -4,14 +4,14 @@
 tests fail when a derived file (environment.yml, binder/) was not regenerated
 after a pin changed, when a pin is not exact, when the running environment is
 not the pinned one, and (``-m slow``) when a runtime pin has no wheel for a
-supported CPython on x86-64 Linux (that one downloads from pip's package
-index: marked ``package_index``, it is skipped when the index cannot be reached).
+supported CPython on x86-64 Linux (that one asks uv to resolve the pins
+against pip's package index: marked ``package_index``, it is skipped when the
+index cannot be reached).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import re
 import shutil
 import stat
 import subprocess
@@ -21,8 +21,7 @@ import tomllib
 import pytest
 import yaml
 from packaging.requirements import Requirement
-from packaging.tags import compatible_tags, cpython_tags
-from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
@@ -182,10 +181,6 @@ def test_installed_version_matches_pin(requirement):
 
 # --- binary distributions for every supported Python (slow) ---------------------
 
-# pip, configured on some machines with local find-links / extra indexes that do
-# not exist, repeats this harmless warning for every package it looks up.
-_IGNORED_LOCATION = re.compile(r"^WARNING: Location '.*' is ignored")
-
 # The lowest release of each supported minor version that pyproject.toml's
 # requires-python admits ("3.12" to pip means 3.12.0). 3.11 starts at 3.11.1:
 # ome-zarr 0.17 and later declare Requires-Python ">3.11".
@@ -199,77 +194,89 @@ def test_requires_python_admits_exactly_the_tested_releases():
     assert Version("3.11.0") not in spec, "ome-zarr==0.18.0 cannot be installed on 3.11.0"
 
 
-def _meaningful(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if not _IGNORED_LOCATION.match(line)]
+NO_SUCH_WHEEL = ("numpy", "x86_64-manylinux_2_17")
+"""A pin and a platform it has no wheel for: the check must say so (numpy 2.4 ships manylinux_2_28 wheels)."""
 
 
-def _accepted_tags(python_version: str) -> set:
-    version = tuple(int(part) for part in python_version.split(".")[:2])
-    platforms = pins.linux_x86_64_platform_tags()
-    interpreter = f"cp{version[0]}{version[1]}"
-    return set(cpython_tags(version, platforms=platforms)) | set(
-        compatible_tags(version, interpreter=interpreter, platforms=platforms)
-    )
+def _resolve(command: list[str], requirements: list[str], root, label: str):
+    """Start ``command`` with ``requirements`` on its stdin; (process, its stdout file, its stderr file, start)."""
+    out, err = root / f"{label}.out", root / f"{label}.err"
+    with out.open("w") as stdout, err.open("w") as stderr:  # files: a pipe could fill and stall uv
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, text=True)
+    process.stdin.write("\n".join(requirements) + "\n")
+    process.stdin.close()
+    return process, out, err, time.perf_counter()
 
 
 @pytest.fixture(scope="module")
-def wheel_downloads(tmp_path_factory):
-    """One ``pip download`` per supported Python, all started at once (they mostly wait on the index).
+def wheel_resolutions(tmp_path_factory):
+    """One ``uv pip compile`` per supported Python, and one that must fail, all started at once.
 
-    Returns Python version -> (the running process, its destination folder,
-    when it started); pip's stderr goes to ``<version>.stderr`` beside the
-    folder. The wheels of :data:`course_utils.pins.SDIST_ONLY` are built
-    first, once, for every download to find.
+    Returns a label (a Python version, or ``"no-wheel"``) -> (the running
+    process, its stdout file, its stderr file, when it started). The wheels
+    of :data:`course_utils.pins.SDIST_ONLY` are built first, once, for every
+    resolution to find.
     """
+    from package_index import index_url
+
     root = tmp_path_factory.mktemp("wheel-check")
     built = root / "built"
     subprocess.run(pins.sdist_wheel_command(built), check=True, capture_output=True, timeout=300)
     assert sorted(_name(w.name.split("-")[0]) for w in built.glob("*.whl")) == sorted(pins.SDIST_ONLY)
-    downloads = {}
-    for python_version in SLOW_PYTHONS:
-        dest = root / python_version
-        command = pins.pip_download_command(python_version, dest, find_links=built)
-        with (root / f"{python_version}.stderr").open("w") as stderr:  # a file: a pipe could fill and stall pip
-            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-        downloads[python_version] = (process, dest, time.perf_counter())
-    yield downloads
-    for process, dest, _ in downloads.values():
+    started = {
+        version: _resolve(pins.wheel_resolution_command(version, built, index_url()), RUNTIME, root, version)
+        for version in SLOW_PYTHONS
+    }
+    name, platform = NO_SUCH_WHEEL
+    (pin,) = [r for r in RUNTIME if _name(r) == name]
+    command = pins.wheel_resolution_command(SLOW_PYTHONS[-1], index_url=index_url())
+    command[command.index("--python-platform") + 1] = platform
+    started["no-wheel"] = _resolve(command, [pin], root, "no-wheel")
+    yield started
+    for process, *_ in started.values():
         if process.poll() is None:
             process.kill()
         process.wait()
-        shutil.rmtree(dest, ignore_errors=True)  # a few hundred MB per version
+
+
+def _resolved(text: str) -> dict:
+    """``name==version`` lines of uv's output, as canonical name -> Version."""
+    found = {}
+    for line in text.splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            requirement = Requirement(line.split(";")[0].strip())
+            found[canonicalize_name(requirement.name)] = Version(_pinned_version(str(requirement)))
+    return found
 
 
 @pytest.mark.slow
 @pytest.mark.package_index
-@pytest.mark.xdist_group("wheels")  # the three downloads run side by side on one worker
+@pytest.mark.xdist_group("wheels")  # the resolutions run side by side on one worker
 @pytest.mark.parametrize("python_version", SLOW_PYTHONS)
-def test_runtime_pins_have_linux_wheels(python_version, wheel_downloads, record_property):
-    process, dest, started = wheel_downloads[python_version]
-    process.wait(timeout=840)
-    stderr = (dest.parent / f"{python_version}.stderr").read_text()
+def test_runtime_pins_have_linux_wheels(python_version, wheel_resolutions, record_property):
+    process, out, err, started = wheel_resolutions[python_version]
+    process.wait(timeout=600)
     seconds = time.perf_counter() - started
-    record_property("pip_download_seconds", round(seconds, 1))
-    print(f"pip download for CPython {python_version}: {seconds:.1f} s (beside the other versions)")
-    tail = "\n".join(_meaningful(stderr)[-25:])
-
-    try:
-        assert process.returncode == 0, (
-            f"the runtime pins have no complete set of wheels for CPython "
-            f"{python_version} on x86-64 Linux; pip's stderr ends:\n{tail}"
+    record_property("resolution_seconds", round(seconds, 1))
+    print(f"uv pip compile for CPython {python_version}: {seconds:.1f} s (beside the other versions)")
+    tail = "\n".join(err.read_text().splitlines()[-25:])
+    assert process.returncode == 0, (
+        f"the runtime pins have no complete set of wheels for CPython {python_version} "
+        f"on x86-64 Linux ({pins.linux_x86_64_platform()}); uv says:\n{tail}"
+    )
+    resolved = _resolved(out.read_text())
+    for requirement in RUNTIME:
+        name = _name(requirement)
+        assert resolved.get(name) == Version(_pinned_version(requirement)), (
+            f"{requirement}: uv resolved {resolved.get(name)}"
         )
-        files = sorted(dest.iterdir())
-        assert files and all(f.suffix == ".whl" for f in files), [f.name for f in files]
-        accepted = _accepted_tags(python_version)
-        downloaded = {}
-        for wheel in files:
-            name, version, _build, tags = parse_wheel_filename(wheel.name)
-            assert tags & accepted, f"{wheel.name} does not fit CPython {python_version}"
-            downloaded[name] = version
-        for requirement in RUNTIME:
-            name = _name(requirement)
-            assert downloaded.get(name) == Version(_pinned_version(requirement)), (
-                f"{requirement}: pip downloaded {downloaded.get(name)}"
-            )
-    finally:
-        shutil.rmtree(dest, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.package_index
+@pytest.mark.xdist_group("wheels")
+def test_the_wheel_check_fails_for_a_pin_without_a_wheel_for_the_platform(wheel_resolutions):
+    process, _out, err, _ = wheel_resolutions["no-wheel"]
+    process.wait(timeout=600)
+    assert process.returncode != 0, f"{NO_SUCH_WHEEL}: uv found a wheel where there is none"
+    assert "no usable wheels" in err.read_text() or "no wheels" in err.read_text(), err.read_text()[-2000:]

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from course_utils import pins
+
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 CI_SCRIPT = REPO / ".ci" / "run"
@@ -55,6 +57,15 @@ def test_the_course_command_installs_what_the_test_command_installs_without_the_
     course, tests = steps(command_with("jupyter lab")), steps(command_with("pytest"))
     assert course[:-1] == [step.replace('".[course,test]"', '".[course]"') for step in tests[:-1]]
     assert "pytest" in tests[-1] and "jupyter lab" in course[-1]
+
+
+def test_the_commands_install_with_the_pinned_uv():
+    """Both commands bootstrap uv at the version pyproject.toml pins (its test extra), then install with it."""
+    (uv_pin,) = [r for r in pins.test_requirements() if r.startswith("uv==")]
+    for command in (command_with("jupyter lab"), command_with("pytest")):
+        install = steps(command)[1:3]
+        assert install[0] == f".venv/bin/python -m pip install {uv_pin}", install
+        assert install[1].startswith(".venv/bin/uv pip install --python .venv/bin/python --compile-bytecode -e "), install
 
 
 def test_ci_runs_the_readme_test_command_verbatim():

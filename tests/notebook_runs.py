@@ -78,6 +78,38 @@ def notebook_params() -> list:
     return [pytest.param(path, id=path.stem, marks=pytest.mark.xdist_group(group(path))) for path in notebooks()]
 
 
+def blank_run_problems(nb) -> list[str]:
+    """What is wrong with a run of the blank notebook ``nb``, one line each (empty: nothing).
+
+    Every code cell ran, in order; lesson cells have no error; each answer
+    cell fails with ``NotImplementedError`` (not answered yet) and each test
+    cell with the course's friendly ``AnswerError``.
+    """
+    problems = []
+    code = [(index, cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    not_run = [index for index, cell in code if cell.get("execution_count") is None]
+    if not_run:
+        problems.append(f"cells {not_run} never ran")
+    counts = [cell.execution_count for _, cell in code if cell.get("execution_count") is not None]
+    if counts != sorted(counts):
+        problems.append(f"cells ran out of order: {counts}")
+    answers = {id(cell) for cell in authoring.answer_cells(nb).values()}
+    tests = {id(cell) for cell in authoring.test_cells(nb).values()}
+    if not tests:
+        problems.append("no graded test cells")
+    failures = runner.errors(nb)
+    lessons = {i: e for i, e in failures.items() if id(nb.cells[i]) not in answers | tests}
+    if lessons:
+        problems.append(f"lesson cells failed: {lessons}")
+    for index, cell in code:
+        failure = failures.get(index, "")
+        if id(cell) in answers and not failure.startswith("NotImplementedError"):
+            problems.append(f"answer cell {index} did not fail with NotImplementedError: {failure!r}")
+        if id(cell) in tests and not failure.startswith("AnswerError"):
+            problems.append(f"test cell {index} did not fail with the friendly AnswerError: {failure!r}")
+    return problems
+
+
 # --- running, audited ---------------------------------------------------------------
 
 

@@ -92,3 +92,31 @@ def test_a_run_again_separates_the_rerun_errors_from_the_repeat_errors(tmp_path)
     again = notebook_runs.AgainRun(tmp_path, run_audited(nb, workdir, {}, each_cell_twice=True), set(), 0.0)
     assert [e.split(":")[0] for e in again.run_all_again_errors()] == ["cell 0 run 1"]
     assert {e.split(":")[0] for e in again.audit.errors} == {"cell 0 run 1", "cell 0 run 2", "cell 1 run 2"}
+
+
+def _blank_run(answer_error: str, lesson_error: str | None = None):
+    """A run of a blank notebook by hand: a lesson cell, an answer cell and its test cell, with their outputs."""
+    from nbformat.v4 import new_output
+
+    def error(text):
+        name, _, value = text.partition(": ")
+        return [new_output("error", ename=name, evalue=value, traceback=[])]
+
+    lesson = new_code_cell("x = 1", execution_count=1, outputs=error(lesson_error) if lesson_error else [])
+    answer = new_code_cell("answer = ...", execution_count=2, outputs=error(answer_error),
+                           metadata={"nbgrader": {"grade_id": "q", "solution": True, "grade": False}})
+    test = new_code_cell("check.q(globals())", execution_count=3, outputs=error("AnswerError: q is not defined yet"),
+                         metadata={"nbgrader": {"grade_id": "q_tests", "grade": True, "solution": False, "points": 1}})
+    nb = new_notebook()
+    nb.cells = [lesson, answer, test]
+    return nb
+
+
+def test_a_blank_run_with_only_the_expected_failures_has_no_problem():
+    assert notebook_runs.blank_run_problems(_blank_run("NotImplementedError: answer here")) == []
+
+
+def test_a_blank_run_names_a_failing_lesson_cell_and_an_answer_that_failed_otherwise():
+    problems = notebook_runs.blank_run_problems(_blank_run("NameError: np", lesson_error="ValueError: bad"))
+    assert any(p.startswith("lesson cells failed: {0: 'ValueError: bad'") for p in problems), problems
+    assert any(p.startswith("answer cell 1 did not fail with NotImplementedError") for p in problems), problems

@@ -34,7 +34,6 @@ import json
 import stat
 import sys
 import tomllib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 

@@ -109,15 +109,12 @@ def _segfault(release, exercises, context):
 
 
 FORK_BOMB = """import os, time
-kernel = os.getpid()
-for _ in range(10):  # every process forks again: 1,024 at most, in case the sandbox's process limit ever fails
-    os.fork()
-time.sleep(40)  # the kernel too: it is stopped in this cell, by the process limit (or, failing that, the time limit)
-if os.getpid() != kernel:
-    os._exit(0)"""
-"""A fork bomb that doubles: ten rounds of forks reach the process limit within a second however
-loaded the machine is (a loop of single forks from a 300 MB kernel could take longer than the
-20 s time limit on a busy machine, and the time limit stopped it first)."""
+born = 0
+while born < 2000:  # bounded, in case the sandbox's process limit ever fails
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    born += 1"""
 
 
 def _fork_bomb(release, exercises, context):

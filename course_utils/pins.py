@@ -347,6 +347,7 @@ def wheel_resolution_command(
     python_version: str,
     find_links: Path | str | None = None,
     index_url: str | None = None,
+    platform: str | None = None,
 ) -> list[str]:
     """The ``uv pip compile`` that proves a set of requirements installs from wheels alone.
 
@@ -357,14 +358,14 @@ def wheel_resolution_command(
     the package metadata the index serves next to each wheel instead of
     downloading the wheels, so it takes seconds. ``find_links`` is a folder
     of wheels it may also take from (those of :data:`SDIST_ONLY`); ``index_url``
-    replaces uv's default index (PyPI).
+    replaces uv's default index (PyPI); ``platform`` replaces the platform.
     """
     from uv import find_uv_bin  # a test pin: only the wheel check needs it
 
     command = [
         find_uv_bin(), "pip", "compile", "--quiet", "--no-header", "--no-annotate",
         "--python-version", python_version,
-        "--python-platform", linux_x86_64_platform(),
+        "--python-platform", platform or linux_x86_64_platform(),
         "--only-binary", ":all:",
     ]
     if find_links is not None:

@@ -229,8 +229,7 @@ def wheel_resolutions(tmp_path_factory):
     }
     name, platform = NO_SUCH_WHEEL
     (pin,) = [r for r in RUNTIME if _name(r) == name]
-    command = pins.wheel_resolution_command(SLOW_PYTHONS[-1], index_url=index_url())
-    command[command.index("--python-platform") + 1] = platform
+    command = pins.wheel_resolution_command(SLOW_PYTHONS[-1], index_url=index_url(), platform=platform)
     started["no-wheel"] = _resolve(command, [pin], root, "no-wheel")
     yield started
     for process, *_ in started.values():

@@ -22,11 +22,14 @@ def test_each_notebook_is_its_own_assignment_named_after_its_stem():
         course.find_assignment("no_such_notebook", REPO)
 
 
+def test_generate_makes_every_notebook_an_assignment(generated_course):
+    assert generated_course[1] == [path.stem for path in NOTEBOOKS]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_generate_assignment_gives_back_exactly_the_student_notebook(path, tmp_path):
+def test_generate_assignment_gives_back_exactly_the_student_notebook(path, generated_course):
     """nbgrader generate_assignment on the generated source version == notebooks/ (cell types and sources)."""
-    root = tmp_path / "course"
-    assert course.generate(root, REPO, [path.stem]) == [path.stem]
+    root = generated_course[0]
     source = nbformat.read(root / "source" / path.stem / path.name, as_version=4)
     release = nbformat.read(root / "release" / path.stem / path.name, as_version=4)
     student = nbformat.read(path, as_version=4)

@@ -8,7 +8,6 @@ one directory per test session, so ngff-zarr's WebAssembly is compiled once.
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,7 +17,7 @@ from course_utils.grading import course, selfcheck, warm
 from course_utils.grading.autograde import Settings
 
 import session_data
-from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS
+from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS, copy_course
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +57,7 @@ def every_assignment_course(tmp_path_factory, data_dir, template_course, generat
     for it); the others' verdicts are in the warm-up's markers
     (:func:`course_utils.grading.warm.verdicts`). Copy the course, do not change it.
     """
-    root = tmp_path_factory.mktemp("every-assignment") / "course"
-    shutil.copytree(generated_course[0], root)
-    course.write_config(root, REPO, TEST_LIMITS)  # its own path in the config
+    root = copy_course(generated_course[0], tmp_path_factory.mktemp("every-assignment") / "course")
     names = [path.stem for path in GRADED_NOTEBOOKS]
     settings = Settings(root, REPO, limits=TEST_LIMITS, data_dir=data_dir)
 
@@ -81,10 +78,7 @@ def every_assignment_course(tmp_path_factory, data_dir, template_course, generat
 @pytest.fixture
 def course_dir(tmp_path, template_course):
     """A fresh copy of the released course for one test."""
-    root = tmp_path / "course"
-    shutil.copytree(template_course, root)
-    course.write_config(root, REPO, TEST_LIMITS)  # its own path in the config
-    return root
+    return copy_course(template_course, tmp_path / "course")
 
 
 @pytest.fixture(scope="session")
@@ -125,9 +119,7 @@ def adversarial_class(tmp_path_factory, template_course, release, exercises, dat
     def digest(path):
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    root = tmp_path_factory.mktemp("adversarial") / "course"
-    shutil.copytree(template_course, root)
-    course.write_config(root, REPO)
+    root = copy_course(template_course, tmp_path_factory.mktemp("adversarial") / "course", limits=None)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

@@ -6,8 +6,10 @@ A module of its own (not ``conftest``): several test folders have a
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from course_utils.grading import course
 from course_utils.grading.autograde import Settings
 from course_utils.grading.limits import GIB, Limits
 
@@ -24,3 +26,10 @@ TEST_LIMITS = Limits(cell_seconds=20, notebook_seconds=300, memory_bytes=2 * GIB
 def settings_for(root: Path, data_dir: Path, workers: int) -> Settings:
     """Grading settings for a test course."""
     return Settings(course_root=root, repo=REPO, limits=TEST_LIMITS, data_dir=data_dir, workers=workers)
+
+
+def copy_course(source: Path, destination: Path, limits: Limits | None = TEST_LIMITS) -> Path:
+    """A copy of the course at ``source``, with a config of its own (``limits``; None: the defaults)."""
+    shutil.copytree(source, destination)
+    course.write_config(destination, REPO, limits)
+    return destination

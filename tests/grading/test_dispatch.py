@@ -9,7 +9,6 @@ that goes away mid-run are each tried for real.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import threading
 import time
@@ -26,7 +25,7 @@ from course_utils.grading.autograde import autograde
 
 import grading_submissions as subs
 from dask_cluster import Cluster, mismatched_course
-from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, TEST_LIMITS, settings_for
+from grading_course import ASSIGNMENT, GRADED_NOTEBOOKS, REPO, copy_course, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -234,9 +233,7 @@ def test_every_notebook_is_graded_on_a_scheduler_and_two_workers(cluster, tmp_pa
     names = {address: info["name"] for address, info in cluster.wait_for_workers(2).items()}
 
     def grade(path):
-        course_dir = tmp_path / path.stem / "course"
-        shutil.copytree(root, course_dir)
-        course.write_config(course_dir, REPO, TEST_LIMITS)
+        course_dir = copy_course(root, tmp_path / path.stem / "course")
         assignment = course.find_assignment(path.stem)
         solved = subs.answered(course.release_notebook(course_dir, assignment),
                                authoring.read_exercises(path, REPO / "solutions"))

@@ -20,7 +20,6 @@ import html.parser
 import io
 import json
 import os
-import shutil
 
 import nbformat
 import pytest
@@ -32,7 +31,7 @@ from course_utils.grading import gradebook, report
 from course_utils.grading.plugins import safe_html
 
 import messy_class
-from grading_course import ASSIGNMENT, REPO
+from grading_course import ASSIGNMENT, REPO, copy_course
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +39,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, template_course, messy_download, data_dir):
     """Grade the messy class once, as an instructor would: one command."""
-    from course_utils.grading import course
-
-    root = tmp_path_factory.mktemp("messy") / "course"
-    shutil.copytree(template_course, root)
-    course.write_config(root, REPO)
+    root = copy_course(template_course, tmp_path_factory.mktemp("messy") / "course", limits=None)
     target = root.parent / "grades.csv"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -9,7 +9,8 @@
   own mark's (each notebook's tests share the one ``notebook_params()`` gives
   them; the browser tests share one), else its folder's when it is below a
   folder of tests/ with its own conftest.py, else its module's: fixtures are
-  built by one worker; the groups with slow tests start first.
+  built by one worker; the groups that wait on the package index start first, then
+  those with slow tests.
 * ``online``: needs the public internet; skipped unless ``COURSE_ONLINE_TESTS=1``.
 * ``package_index``: needs pip's package index; skipped, with the reason, when
   a quick probe cannot reach it.
@@ -122,8 +123,10 @@ def pytest_collection_modifyitems(config, items):
     tests/ with its own conftest.py (tests/grading, tests/inspect), the
     folder's: its fixtures, session-scoped ones too, are built by one worker
     only. In an xdist worker (whose order the scheduler keeps,
-    ``--no-loadscope-reorder``) the groups that hold a ``slow`` test come
-    first: the long ones start early, the short ones fill the end of the run.
+    ``--no-loadscope-reorder``) the groups that wait on pip's package index
+    come first, while the slow tests keep the cores busy anyway; then the
+    groups that hold a ``slow`` test: the long ones start early, the short
+    ones fill the end of the run.
     """
     online = os.environ.get(ONLINE_VARIABLE) == "1"
     skip = pytest.mark.skip(reason=f"needs the internet; set {ONLINE_VARIABLE}=1 to run")
@@ -134,8 +137,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(_group(item)))
     if hasattr(config, "workerinput"):
         groups = {id(item): _group(item) for item in items}
+        index = {groups[id(item)] for item in items if item.get_closest_marker("package_index") is not None}
         slow = {groups[id(item)] for item in items if item.get_closest_marker("slow") is not None}
-        items.sort(key=lambda item: groups[id(item)] not in slow)  # stable: collection order otherwise
+        # stable: collection order otherwise
+        items.sort(key=lambda item: (groups[id(item)] not in index, groups[id(item)] not in slow))
 
 
 # pytest-xdist 3.8's loadgroup tells the scheduler each test's group by appending

@@ -105,6 +105,9 @@ def messy_download(tmp_path_factory, release, exercises):
 def adversarial_class(tmp_path_factory, template_course, release, exercises, data_dir):
     """Every hard case of :mod:`grading_submissions` plus two ordinary full solutions, graded in one parallel run.
 
+    The students are named, those of ``RUN_TO_THE_LIMIT`` first: dask hands
+    out the jobs in that order, so the long waits do not end the run alone.
+
     Session-scoped: ``test_adversarial`` asserts on it, and ``test_parallel``
     compares its grades with a sequential run.
     """
@@ -138,7 +141,9 @@ def adversarial_class(tmp_path_factory, template_course, release, exercises, dat
         subs.BY_NAME["full"].write(submitted / name / ASSIGNMENT, release, exercises, context)
     protected = [context["victim"], context["source"], subs.CHECKS_FILE, *sorted((REPO / "solutions").rglob("*.py"))]
     before = {path: digest(path) for path in protected}
-    results, _ = pipeline.autograde_and_verify(settings_for(root, data_dir, workers=2), ASSIGNMENT)
+    others = sorted({case.name for case in subs.CASES} - set(subs.RUN_TO_THE_LIMIT)) + list(subs.BYSTANDERS)
+    students = [*subs.RUN_TO_THE_LIMIT, *others]
+    results, _ = pipeline.autograde_and_verify(settings_for(root, data_dir, workers=2), ASSIGNMENT, students)
     listener.close()
     after = {path: digest(path) for path in protected}
     return {"root": root, "results": {r.student: r for r in results}, "before": before, "after": after}

@@ -9,8 +9,9 @@
   own mark's (each notebook's tests share the one ``notebook_params()`` gives
   them; the browser tests share one), else its folder's when it is below a
   folder of tests/ with its own conftest.py, else its module's: fixtures are
-  built by one worker; the groups that wait on the package index start first, then
-  those with slow tests.
+  built by one worker; the groups with slow tests start first.
+* ``wheel_check_folder``: the wheel check of ``test_pins.py`` (:mod:`wheel_check`)
+  runs in the background from the moment its tests are collected; the folder it writes.
 * ``online``: needs the public internet; skipped unless ``COURSE_ONLINE_TESTS=1``.
 * ``package_index``: needs pip's package index; skipped, with the reason, when
   a quick probe cannot reach it.
@@ -25,11 +26,13 @@ from pathlib import Path
 import pytest
 
 import session_data
+import wheel_check
 from package_index import package_index_unreachable
 
 ONLINE_VARIABLE = "COURSE_ONLINE_TESTS"
 _WORKER_KEY = "course_data_dir"
 _GROUPS_KEY = "course_xdist_groups"
+_WHEELS_KEY = "course_wheel_check"
 TESTS = Path(__file__).resolve().parent
 
 
@@ -50,6 +53,10 @@ def pytest_configure(config):
     config._course_previous_data_dir = os.environ.get(session_data.DATA_VARIABLE)
     config._course_data_dir = path
     os.environ[session_data.DATA_VARIABLE] = str(path)
+    if workerinput and _WHEELS_KEY in workerinput:
+        config._course_wheel_dir = Path(workerinput[_WHEELS_KEY])
+    else:
+        config._course_wheel_dir = config._tmp_path_factory.getbasetemp() / "wheel-check"
     if not workerinput:
         config._course_groups_dir = config._tmp_path_factory.getbasetemp() / "xdist-groups"
 
@@ -58,8 +65,14 @@ def pytest_configure(config):
 def pytest_configure_node(node):
     """pytest-xdist, in the controller: every worker uses the controller's data cache and group folder."""
     node.workerinput[_WORKER_KEY] = str(node.config._course_data_dir)
+    node.workerinput[_WHEELS_KEY] = str(node.config._course_wheel_dir)
     node.config._course_groups_dir.mkdir(parents=True, exist_ok=True)
     node.workerinput[_GROUPS_KEY] = str(node.config._course_groups_dir)
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput") and hasattr(session.config, "_course_wheel_dir"):
+        wheel_check.stop(session.config._course_wheel_dir)  # the controller ends last: nobody reads it any more
 
 
 def pytest_unconfigure(config):
@@ -75,6 +88,13 @@ def pytest_unconfigure(config):
 def course_data(pytestconfig) -> Path:
     """The session's data cache with every offline stand-in built (once per run, across workers)."""
     return session_data.warm(pytestconfig._course_data_dir)
+
+
+@pytest.fixture(scope="session")
+def wheel_check_folder(pytestconfig) -> Path:
+    """Where the background wheel check (:mod:`wheel_check`) writes; launched here if collection did not."""
+    wheel_check.start(pytestconfig._course_wheel_dir)
+    return pytestconfig._course_wheel_dir
 
 
 @pytest.fixture(scope="session")
@@ -123,10 +143,8 @@ def pytest_collection_modifyitems(config, items):
     tests/ with its own conftest.py (tests/grading, tests/inspect), the
     folder's: its fixtures, session-scoped ones too, are built by one worker
     only. In an xdist worker (whose order the scheduler keeps,
-    ``--no-loadscope-reorder``) the groups that wait on pip's package index
-    come first, while the slow tests keep the cores busy anyway; then the
-    groups that hold a ``slow`` test: the long ones start early, the short
-    ones fill the end of the run.
+    ``--no-loadscope-reorder``) the groups that hold a ``slow`` test come
+    first: the long ones start early, the short ones fill the end of the run.
     """
     online = os.environ.get(ONLINE_VARIABLE) == "1"
     skip = pytest.mark.skip(reason=f"needs the internet; set {ONLINE_VARIABLE}=1 to run")
@@ -137,10 +155,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(_group(item)))
     if hasattr(config, "workerinput"):
         groups = {id(item): _group(item) for item in items}
-        index = {groups[id(item)] for item in items if item.get_closest_marker("package_index") is not None}
         slow = {groups[id(item)] for item in items if item.get_closest_marker("slow") is not None}
-        # stable: collection order otherwise
-        items.sort(key=lambda item: (groups[id(item)] not in index, groups[id(item)] not in slow))
+        items.sort(key=lambda item: groups[id(item)] not in slow)  # stable: collection order otherwise
 
 
 # pytest-xdist 3.8's loadgroup tells the scheduler each test's group by appending
@@ -152,6 +168,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reports the collection to the controller
 def pytest_collection_finish(session):
+    # The wheel check waits on the package index for half a minute: start it now, in the background.
+    wanted = any("wheel_check_folder" in getattr(item, "fixturenames", ()) for item in session.items)
+    if wanted and not session.config.option.collectonly:
+        wheel_check.start(session.config._course_wheel_dir)
     folder = getattr(session.config, "workerinput", {}).get(_GROUPS_KEY)
     if folder:
         mapping = {item.nodeid: _group(item) for item in session.items}

@@ -15,7 +15,6 @@ import importlib.metadata
 import shutil
 import stat
 import subprocess
-import time
 import tomllib
 
 import pytest
@@ -26,6 +25,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from course_utils import pins
+
+import wheel_check
+from wheel_check import NO_SUCH_WHEEL, NO_WHEEL, SLOW_PYTHONS
 
 RUNTIME = pins.runtime_requirements()
 COURSE = pins.course_requirements()
@@ -181,10 +183,6 @@ def test_installed_version_matches_pin(requirement):
 
 # --- binary distributions for every supported Python (slow) ---------------------
 
-# The lowest release of each supported minor version that pyproject.toml's
-# requires-python admits ("3.12" to pip means 3.12.0). 3.11 starts at 3.11.1:
-# ome-zarr 0.17 and later declare Requires-Python ">3.11".
-SLOW_PYTHONS = ["3.11.1", "3.12.0", "3.13.0"]
 assert {v.rsplit(".", 1)[0] for v in SLOW_PYTHONS} == set(pins.SUPPORTED_PYTHONS)
 
 
@@ -192,50 +190,6 @@ def test_requires_python_admits_exactly_the_tested_releases():
     spec = SpecifierSet(tomllib.loads((pins.repo_root() / "pyproject.toml").read_text())["project"]["requires-python"])
     assert all(Version(v) in spec for v in SLOW_PYTHONS)
     assert Version("3.11.0") not in spec, "ome-zarr==0.18.0 cannot be installed on 3.11.0"
-
-
-NO_SUCH_WHEEL = ("numpy", "x86_64-manylinux_2_17")
-"""A pin and a platform it has no wheel for: the check must say so (numpy 2.4 ships manylinux_2_28 wheels)."""
-
-
-def _resolve(command: list[str], requirements: list[str], root, label: str):
-    """Start ``command`` with ``requirements`` on its stdin; (process, its stdout file, its stderr file, start)."""
-    out, err = root / f"{label}.out", root / f"{label}.err"
-    with out.open("w") as stdout, err.open("w") as stderr:  # files: a pipe could fill and stall uv
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, text=True)
-    process.stdin.write("\n".join(requirements) + "\n")
-    process.stdin.close()
-    return process, out, err, time.perf_counter()
-
-
-@pytest.fixture(scope="module")
-def wheel_resolutions(tmp_path_factory):
-    """One ``uv pip compile`` per supported Python, and one that must fail, all started at once.
-
-    Returns a label (a Python version, or ``"no-wheel"``) -> (the running
-    process, its stdout file, its stderr file, when it started). The wheels
-    of :data:`course_utils.pins.SDIST_ONLY` are built first, once, for every
-    resolution to find.
-    """
-    from package_index import index_url
-
-    root = tmp_path_factory.mktemp("wheel-check")
-    built = root / "built"
-    subprocess.run(pins.sdist_wheel_command(built), check=True, capture_output=True, timeout=300)
-    assert sorted(_name(w.name.split("-")[0]) for w in built.glob("*.whl")) == sorted(pins.SDIST_ONLY)
-    started = {
-        version: _resolve(pins.wheel_resolution_command(version, built, index_url()), RUNTIME, root, version)
-        for version in SLOW_PYTHONS
-    }
-    name, platform = NO_SUCH_WHEEL
-    (pin,) = [r for r in RUNTIME if _name(r) == name]
-    command = pins.wheel_resolution_command(SLOW_PYTHONS[-1], index_url=index_url(), platform=platform)
-    started["no-wheel"] = _resolve(command, [pin], root, "no-wheel")
-    yield started
-    for process, *_ in started.values():
-        if process.poll() is None:
-            process.kill()
-        process.wait()
 
 
 def _resolved(text: str) -> dict:
@@ -250,20 +204,18 @@ def _resolved(text: str) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.package_index
-@pytest.mark.xdist_group("wheels")  # the resolutions run side by side on one worker
 @pytest.mark.parametrize("python_version", SLOW_PYTHONS)
-def test_runtime_pins_have_linux_wheels(python_version, wheel_resolutions, record_property):
-    process, out, err, started = wheel_resolutions[python_version]
-    process.wait(timeout=600)
-    seconds = time.perf_counter() - started
-    record_property("resolution_seconds", round(seconds, 1))
+def test_runtime_pins_have_linux_wheels(python_version, wheel_check_folder, record_property):
+    """uv resolves the runtime pins for this CPython from wheels alone (the check ran in the background)."""
+    returncode, out, err, seconds = wheel_check.result(wheel_check_folder, python_version)
+    record_property("resolution_seconds", seconds)
     print(f"uv pip compile for CPython {python_version}: {seconds:.1f} s (beside the other versions)")
-    tail = "\n".join(err.read_text().splitlines()[-25:])
-    assert process.returncode == 0, (
+    tail = "\n".join(err.splitlines()[-25:])
+    assert returncode == 0, (
         f"the runtime pins have no complete set of wheels for CPython {python_version} "
         f"on x86-64 Linux ({pins.linux_x86_64_platform()}); uv says:\n{tail}"
     )
-    resolved = _resolved(out.read_text())
+    resolved = _resolved(out)
     for requirement in RUNTIME:
         name = _name(requirement)
         assert resolved.get(name) == Version(_pinned_version(requirement)), (
@@ -273,9 +225,7 @@ def test_runtime_pins_have_linux_wheels(python_version, wheel_resolutions, recor
 
 @pytest.mark.slow
 @pytest.mark.package_index
-@pytest.mark.xdist_group("wheels")
-def test_the_wheel_check_fails_for_a_pin_without_a_wheel_for_the_platform(wheel_resolutions):
-    process, _out, err, _ = wheel_resolutions["no-wheel"]
-    process.wait(timeout=600)
-    assert process.returncode != 0, f"{NO_SUCH_WHEEL}: uv found a wheel where there is none"
-    assert "no usable wheels" in err.read_text() or "no wheels" in err.read_text(), err.read_text()[-2000:]
+def test_the_wheel_check_fails_for_a_pin_without_a_wheel_for_the_platform(wheel_check_folder):
+    returncode, _out, err, _ = wheel_check.result(wheel_check_folder, NO_WHEEL)
+    assert returncode != 0, f"{NO_SUCH_WHEEL}: uv found a wheel where there is none"
+    assert "no usable wheels" in err or "no wheels" in err, err[-2000:]

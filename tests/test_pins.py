@@ -5,7 +5,8 @@ tests fail when a derived file (environment.yml, binder/) was not regenerated
 after a pin changed, when a pin is not exact, when the running environment is
 not the pinned one, and (``-m slow``) when a runtime pin has no wheel for a
 supported CPython on x86-64 Linux (that one asks uv to resolve the pins
-against pip's package index: marked ``package_index``, it is skipped when the
+against pip's package index, in the background from the start of the run,
+see :mod:`wheel_check`: marked ``package_index``, it is skipped when the
 index cannot be reached).
 """
 

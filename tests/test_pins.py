@@ -28,7 +28,7 @@ from packaging.version import Version
 from course_utils import pins
 
 import wheel_check
-from wheel_check import NO_SUCH_WHEEL, NO_WHEEL, SLOW_PYTHONS
+from wheel_check import NO_SUCH_WHEEL, NO_WHEEL, SLOW_PYTHONS, distribution_name
 
 RUNTIME = pins.runtime_requirements()
 COURSE = pins.course_requirements()
@@ -42,11 +42,6 @@ def _pinned_version(requirement: str) -> str:
     assert specifier.operator == "==", f"{requirement!r} is not pinned with =="
     assert "*" not in specifier.version, f"{requirement!r} pins a wildcard"
     return specifier.version
-
-
-def _name(requirement: str) -> str:
-    """The canonical distribution name, extras (``dask[distributed]``) stripped."""
-    return canonicalize_name(Requirement(requirement).name)
 
 
 # --- derived files ------------------------------------------------------------
@@ -158,7 +153,7 @@ def test_editing_a_pin_makes_the_derived_files_stale(tmp_path):
 # --- the pins themselves --------------------------------------------------------
 
 
-@pytest.mark.parametrize("requirement", RUNTIME, ids=_name)
+@pytest.mark.parametrize("requirement", RUNTIME, ids=distribution_name)
 def test_runtime_requirement_is_pinned_exactly(requirement):
     assert Requirement(requirement).marker is None, f"{requirement!r} has a marker"
     Version(_pinned_version(requirement))
@@ -166,13 +161,13 @@ def test_runtime_requirement_is_pinned_exactly(requirement):
 
 def test_requirement_groups_are_not_empty_and_not_duplicated():
     assert RUNTIME and COURSE and pins.test_requirements()
-    names = [_name(r) for r in RUNTIME + COURSE + pins.test_requirements()]
+    names = [distribution_name(r) for r in RUNTIME + COURSE + pins.test_requirements()]
     assert len(names) == len(set(names)), "a package is pinned twice"
 
 
-@pytest.mark.parametrize("requirement", RUNTIME + COURSE, ids=_name)
+@pytest.mark.parametrize("requirement", RUNTIME + COURSE, ids=distribution_name)
 def test_installed_version_matches_pin(requirement):
-    name = _name(requirement)
+    name = distribution_name(requirement)
     try:
         installed = importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -218,7 +213,7 @@ def test_runtime_pins_have_linux_wheels(python_version, wheel_check_folder, reco
     )
     resolved = _resolved(out)
     for requirement in RUNTIME:
-        name = _name(requirement)
+        name = distribution_name(requirement)
         assert resolved.get(name) == Version(_pinned_version(requirement)), (
             f"{requirement}: uv resolved {resolved.get(name)}"
         )

@@ -86,7 +86,8 @@ def result(folder: Path, label: str, timeout: float = WAIT_SECONDS) -> tuple[int
     return done["returncode"], (folder / f"{label}.out").read_text(), (folder / f"{label}.err").read_text(), done["seconds"]
 
 
-def _name(requirement: str) -> str:
+def distribution_name(requirement: str) -> str:
+    """The canonical distribution name of a requirement, extras (``dask[distributed]``) stripped."""
     return canonicalize_name(Requirement(requirement).name)
 
 
@@ -99,7 +100,7 @@ def _run(folder: Path) -> None:
         return
     built = folder / "built"
     subprocess.run(pins.sdist_wheel_command(built), check=True, capture_output=True, timeout=300)
-    found = sorted(_name(w.name.split("-")[0]) for w in built.glob("*.whl"))
+    found = sorted(distribution_name(w.name.split("-")[0]) for w in built.glob("*.whl"))
     if found != sorted(pins.SDIST_ONLY):
         raise RuntimeError(f"pip built {found}, not the wheels of {sorted(pins.SDIST_ONLY)}")
     runtime = pins.runtime_requirements()
@@ -107,7 +108,7 @@ def _run(folder: Path) -> None:
     commands = {version: (pins.wheel_resolution_command(version, built, index_url()), runtime)
                 for version in SLOW_PYTHONS}
     commands[NO_WHEEL] = (pins.wheel_resolution_command(SLOW_PYTHONS[-1], index_url=index_url(), platform=platform),
-                          [r for r in runtime if _name(r) == name])
+                          [r for r in runtime if distribution_name(r) == name])
     running = {}
     for label, (command, requirements) in commands.items():
         with (folder / f"{label}.out").open("w") as out, (folder / f"{label}.err").open("w") as err:
